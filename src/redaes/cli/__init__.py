@@ -1,0 +1,63 @@
+"""The ``redaes`` command line (typer).
+
+Each command group lives in its own module exposing ``register(app)``; heavy imports happen
+inside the commands so ``redaes --help`` stays fast. User errors (:class:`RedaesError`) print one
+line naming the file and the problem and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from redaes.errors import RedaesError
+
+app = typer.Typer(
+    name="redaes",
+    help="Image aesthetic assessment from relative, edit-induced differences. Scores: 0-10.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+
+
+def _register_all() -> None:
+    from redaes.cli import corpus_cmds, edit_cmds, eval_cmds, pairs_cmds, registry_cmds
+
+    for module in (edit_cmds, corpus_cmds, pairs_cmds, eval_cmds, registry_cmds):
+        module.register(app)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point. Returns the exit status."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except RedaesError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

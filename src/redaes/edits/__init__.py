@@ -1,0 +1,30 @@
+"""The controllable edit engine: parametric photo edits with signed, physical strengths.
+
+>>> from redaes.edits import create_edit, EditChain
+>>> op = create_edit("exposure")          # +1 = +2 EV
+>>> chain = EditChain(["exposure=0.25", "contrast=-0.2"])
+"""
+
+from redaes.edits import artefact, colour, composition, detail, style, tone  # noqa: F401  (register)
+from redaes.edits.base import (
+    EDIT_OPS,
+    FAMILIES,
+    EditOp,
+    OpInfo,
+    create_edit,
+    list_edits,
+    register_op,
+)
+from redaes.edits.chain import EditChain, EditStep
+
+__all__ = [
+    "EDIT_OPS",
+    "FAMILIES",
+    "EditChain",
+    "EditOp",
+    "EditStep",
+    "OpInfo",
+    "create_edit",
+    "list_edits",
+    "register_op",
+]

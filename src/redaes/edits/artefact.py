@@ -1,0 +1,1 @@
+"""artefact edit ops."""

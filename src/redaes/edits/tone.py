@@ -1,0 +1,1 @@
+"""tone edit ops."""
