@@ -39,7 +39,9 @@ def natural_like(h: int = 64, w: int = 80, seed: int = 0) -> torch.Tensor:
     """A smooth random colour image with texture, as a (3, H, W) float tensor in [0.1, 0.9]."""
     g = torch.Generator().manual_seed(seed)
     base = torch.rand(3, h // 8 + 1, w // 8 + 1, generator=g)
-    x = torch.nn.functional.interpolate(base[None], size=(h, w), mode="bicubic", align_corners=False)[0]
+    x = torch.nn.functional.interpolate(
+        base[None], size=(h, w), mode="bicubic", align_corners=False
+    )[0]
     x = x + 0.05 * torch.rand(3, h, w, generator=g)
     return (0.1 + 0.8 * (x - x.min()) / (x.max() - x.min())).clamp(0, 1)
 

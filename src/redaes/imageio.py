@@ -20,7 +20,7 @@ import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Union
+from typing import TypeAlias
 
 import numpy as np
 import torch
@@ -31,8 +31,8 @@ from redaes.errors import ImageLoadError
 DEFAULT_MAX_PIXELS = 100_000_000
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
-ImageInput = Union[str, Path, Image.Image, np.ndarray, torch.Tensor]
-"""Anything redaes accepts as one image: a path, a PIL image, an HxWx3 uint8 array or a CHW tensor."""
+ImageInput: TypeAlias = str | Path | Image.Image | np.ndarray | torch.Tensor
+"""One image: a path, a PIL image, an HxWx3 uint8 array or a CHW tensor."""
 
 
 def max_pixels() -> int:
@@ -100,7 +100,8 @@ def load_image(path: str | Path, *, limit: int | None = None) -> Image.Image:
                 w, h = opened.size
                 if w * h > cap:
                     raise ImageLoadError(
-                        p, f"{w}x{h} = {w * h} pixels exceeds the limit of {cap} (REDAES_MAX_PIXELS)"
+                        p,
+                        f"{w}x{h} = {w * h} pixels exceeds the limit of {cap} (REDAES_MAX_PIXELS)",
                     )
                 opened.load()
                 img = ImageOps.exif_transpose(opened) or opened
@@ -134,7 +135,9 @@ def as_pil(image: ImageInput) -> Image.Image:
     if isinstance(image, np.ndarray):
         arr = image
         if arr.dtype != np.uint8:
-            arr = np.clip(arr.astype(np.float64) * (255.0 if arr.max() <= 1.0 else 1.0) + 0.5, 0, 255)
+            arr = np.clip(
+                arr.astype(np.float64) * (255.0 if arr.max() <= 1.0 else 1.0) + 0.5, 0, 255
+            )
             arr = arr.astype(np.uint8)
         if arr.ndim == 2:
             arr = np.stack([arr] * 3, axis=-1)
@@ -173,7 +176,9 @@ def resize_long_side(img: Image.Image, long_side: int) -> Image.Image:
     scale = long_side / max(w, h)
     if scale >= 1.0:
         return img
-    return img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
+    return img.resize(
+        (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS
+    )
 
 
 def encode_image(img: Image.Image, fmt: str = "PNG", quality: int = 95) -> bytes:
@@ -205,8 +210,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def save_image(img: Image.Image, path: str | Path, quality: int = 95) -> None:
     """Save ``img`` atomically; the format follows the suffix (JPEG for .jpg/.jpeg, else PNG...)."""
     p = Path(path)
-    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF",
-           ".tiff": "TIFF"}.get(p.suffix.lower(), "PNG")
+    fmt = {
+        ".jpg": "JPEG",
+        ".jpeg": "JPEG",
+        ".webp": "WEBP",
+        ".bmp": "BMP",
+        ".tif": "TIFF",
+        ".tiff": "TIFF",
+    }.get(p.suffix.lower(), "PNG")
     atomic_write_bytes(p, encode_image(img, fmt, quality))
 
 
@@ -217,6 +228,7 @@ def iter_image_files(folder: str | Path, recursive: bool = True) -> list[Path]:
         raise ImageLoadError(root, "not a directory")
     pattern = "**/*" if recursive else "*"
     return sorted(
-        p for p in root.glob(pattern)
+        p
+        for p in root.glob(pattern)
         if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
     )

@@ -131,5 +131,7 @@ def test_chain_roundtrip_and_rerender(image_batch: torch.Tensor) -> None:
     chain = EditChain([{"op": "exposure", "strength": 0.4}, "contrast=-0.2"])
     again = EditChain.from_json(chain.to_json())
     assert again == chain
-    torch.testing.assert_close(chain(image_batch, seed=4), again(image_batch, seed=4), atol=0, rtol=0)
+    torch.testing.assert_close(
+        chain(image_batch, seed=4), again(image_batch, seed=4), atol=0, rtol=0
+    )
     assert len(chain.describe()) == 2

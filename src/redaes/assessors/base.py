@@ -36,13 +36,17 @@ class Assessor(ABC):
 class CallableAssessor(Assessor):
     """Wraps a plain function ``fn(images) -> list[float]`` (already on the 0-10 scale)."""
 
-    def __init__(self, fn: Callable[[Sequence[ImageInput]], Sequence[float]], name: str = "callable"):
+    def __init__(
+        self, fn: Callable[[Sequence[ImageInput]], Sequence[float]], name: str = "callable"
+    ):
         self.fn, self.name = fn, name
 
     def score(self, images: Sequence[ImageInput]) -> list[float]:
         out = [float(v) for v in self.fn(images)]
         if len(out) != len(images):
-            raise ConfigError(f"assessor {self.name!r} returned {len(out)} scores for {len(images)} images")
+            raise ConfigError(
+                f"assessor {self.name!r} returned {len(out)} scores for {len(images)} images"
+            )
         return out
 
 

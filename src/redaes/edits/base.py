@@ -24,7 +24,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, TypeAlias
 
 import torch
 from PIL import Image
@@ -33,8 +33,8 @@ from redaes.errors import EditError
 from redaes.imageio import pil_to_tensor, tensor_to_pil
 from redaes.registry import Registry
 
-Strength = Union[float, torch.Tensor]
-Seed = Union[int, Sequence[int]]
+Strength: TypeAlias = float | torch.Tensor
+Seed: TypeAlias = int | Sequence[int]
 
 FAMILIES = ("tone", "colour", "detail", "artefact", "composition", "style")
 
@@ -106,8 +106,12 @@ class EditOp(ABC):
         amount = self.physical(strength) - self.info.identity
         direction = self.info.verbs[0] if strength >= 0 else self.info.verbs[1]
         return self.info.template.format(
-            amount=amount, abs_amount=abs(amount), unit=self.info.unit,
-            direction=direction, strength=strength, value=self.physical(strength),
+            amount=amount,
+            abs_amount=abs(amount),
+            unit=self.info.unit,
+            direction=direction,
+            strength=strength,
+            value=self.physical(strength),
         )
 
     def check_strength(self, strength: Strength, n: int) -> torch.Tensor:
@@ -116,11 +120,15 @@ class EditOp(ABC):
         if s.ndim == 0:
             s = s.expand(n)
         elif s.shape != (n,):
-            raise EditError(f"{self.info.name}: strength must be a float or shape ({n},), got {tuple(s.shape)}")
+            raise EditError(
+                f"{self.info.name}: strength must be a float or shape ({n},), got {tuple(s.shape)}"
+            )
         lo = -1.0 if self.info.signed else 0.0
         if bool(((s.detach() < lo - 1e-6) | (s.detach() > 1.0 + 1e-6)).any()):
             rng = "[-1, 1]" if self.info.signed else "[0, 1] (this op is one-directional)"
-            raise EditError(f"{self.info.name}: strength must be in {rng}, got {s.detach().tolist()}")
+            raise EditError(
+                f"{self.info.name}: strength must be in {rng}, got {s.detach().tolist()}"
+            )
         return s
 
     def __call__(self, images: torch.Tensor, strength: Strength, seed: Seed = 0) -> torch.Tensor:
@@ -128,7 +136,9 @@ class EditOp(ABC):
         single = images.ndim == 3
         x = images.unsqueeze(0) if single else images
         if x.ndim != 4 or x.shape[1] != 3:
-            raise EditError(f"{self.info.name}: expected (N, 3, H, W) images, got {tuple(images.shape)}")
+            raise EditError(
+                f"{self.info.name}: expected (N, 3, H, W) images, got {tuple(images.shape)}"
+            )
         n = x.shape[0]
         s = self.check_strength(strength, n)
         if self.info.changes_size and n > 1 and bool((s != s[0]).any()):
@@ -136,7 +146,11 @@ class EditOp(ABC):
         seeds = [int(seed)] * n if isinstance(seed, int) else [int(v) for v in seed]
         if len(seeds) != n:
             raise EditError(f"{self.info.name}: got {len(seeds)} seeds for {n} images")
-        s = s.to(device=x.device, dtype=x.dtype) if isinstance(strength, torch.Tensor) else s.to(x.device)
+        s = (
+            s.to(device=x.device, dtype=x.dtype)
+            if isinstance(strength, torch.Tensor)
+            else s.to(x.device)
+        )
         out = self.apply(x, s, seeds).clamp(0.0, 1.0).to(images.dtype)
         return out[0] if single else out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import torch
 from PIL import Image
@@ -42,7 +42,7 @@ class EditStep:
         return cls(name.strip(), strength)
 
 
-StepLike = Union[EditStep, Mapping[str, Any], str]
+StepLike: TypeAlias = EditStep | Mapping[str, Any] | str
 
 
 class EditChain:
@@ -63,7 +63,9 @@ class EditChain:
         try:
             return EditStep(str(step["op"]), float(step["strength"]))
         except (KeyError, TypeError, ValueError):
-            raise EditError(f"malformed edit step {step!r}: need {{'op': NAME, 'strength': X}}") from None
+            raise EditError(
+                f"malformed edit step {step!r}: need {{'op': NAME, 'strength': X}}"
+            ) from None
 
     def ops(self) -> list[EditOp]:
         return [create_edit(s.op) for s in self.steps]

@@ -48,7 +48,9 @@ class JudgeResult:
     @classmethod
     def failure(cls, judge: str, error: str, **extra: Any) -> JudgeResult:
         """A failed verdict (no number is invented)."""
-        return cls(judge=judge, delta=None, confidence=0.0, ok=False, error=error, extra=dict(extra))
+        return cls(
+            judge=judge, delta=None, confidence=0.0, ok=False, error=error, extra=dict(extra)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
