@@ -24,6 +24,11 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
+@app.callback()
+def _root() -> None:
+    """redaes: score, compare, explain and edit photos; build RED datasets; evaluate models."""
+
+
 def _register_all() -> None:
     from redaes.cli import corpus_cmds, edit_cmds, eval_cmds, pairs_cmds, registry_cmds
 
@@ -35,27 +40,21 @@ _register_all()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point. Returns the exit status."""
+    """Console-script entry point. Returns the exit status (2 for user errors)."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="redaes")
+    except SystemExit as exc:  # typer/click exit (0, usage errors = 2, aborted = 1)
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except RedaesError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
         return 130
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
     return 0
 
 

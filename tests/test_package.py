@@ -1,0 +1,52 @@
+"""Package-level guarantees: light default imports, registries, CLI wiring."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from redaes.errors import UnknownNameError
+from redaes.registry import Registry
+
+HEAVY = ("torchvision", "timm", "open_clip", "transformers", "trl", "ray", "fastapi", "datasets")
+
+
+def test_default_imports_stay_light() -> None:
+    code = (
+        "import sys, redaes, redaes.edits, redaes.judges, redaes.assessors, redaes.stats, "
+        "redaes.cli\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"default import pulled heavy modules: {out.stdout}"
+
+
+def test_torchvision_not_installed() -> None:
+    """timm/open_clip/torchvision pull a CUDA torch: none may be in the environment."""
+    import importlib.util
+
+    for name in ("torchvision", "timm", "open_clip"):
+        assert importlib.util.find_spec(name) is None, f"{name} must not be installed"
+
+
+def test_registry_did_you_mean() -> None:
+    reg: Registry[object] = Registry("widget")
+    reg.add("exposure", object)
+    reg.add("contrast", object)
+    with pytest.raises(UnknownNameError) as info:
+        reg.create("exposre")
+    assert "Did you mean 'exposure'" in str(info.value)
+    assert info.value.available == ["contrast", "exposure"]
+    with pytest.raises(ValueError, match="already registered"):
+        reg.add("exposure", object)
+
+
+def test_cli_list_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from redaes.cli import main
+
+    assert main(["list", "edits", "--json"]) == 0
+    assert "exposure" in capsys.readouterr().out
+    assert main(["list", "nonsense"]) == 2
