@@ -26,10 +26,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageCms, ImageOps
 
-from redaes.errors import ImageLoadError
+from redaes.errors import ConfigError, ImageLoadError
 
 DEFAULT_MAX_PIXELS = 100_000_000
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+_SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 
 ImageInput: TypeAlias = str | Path | Image.Image | np.ndarray | torch.Tensor
 """One image: a path, a PIL image, an HxWx3 uint8 array or a CHW tensor."""
@@ -37,7 +38,16 @@ ImageInput: TypeAlias = str | Path | Image.Image | np.ndarray | torch.Tensor
 
 def max_pixels() -> int:
     """The decompression-bomb limit in pixels (env ``REDAES_MAX_PIXELS`` overrides the default)."""
-    return int(os.environ.get("REDAES_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+    raw = os.environ.get("REDAES_MAX_PIXELS")
+    if raw is None or not raw.strip():
+        return DEFAULT_MAX_PIXELS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"REDAES_MAX_PIXELS={raw!r} is not an integer") from None
+    if value <= 0:
+        raise ConfigError(f"REDAES_MAX_PIXELS={raw!r} must be positive")
+    return value
 
 
 def _to_srgb(img: Image.Image) -> Image.Image:
@@ -57,7 +67,12 @@ def _to_srgb(img: Image.Image) -> Image.Image:
 
 def normalize_mode(img: Image.Image) -> Image.Image:
     """Convert any Pillow mode to 8-bit ``RGB`` (alpha composited over white)."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+    if img.mode in _SIXTEEN_BIT_MODES:
+        # a 16-bit container means full scale is 65535, however dark the picture is
+        arr = np.asarray(img, dtype=np.float64)
+        img = Image.fromarray(np.clip(arr / 65535.0 * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    elif img.mode == "I":
+        # 32-bit integer: 16-bit data (PNG/TIFF) unless the values say it is 8-bit
         arr = np.asarray(img, dtype=np.float64)
         peak = 65535.0 if arr.max() > 255 else 255.0
         img = Image.fromarray(np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
@@ -92,10 +107,13 @@ def load_image(path: str | Path, *, limit: int | None = None) -> Image.Image:
         raise ImageLoadError(p, "no such file")
     if p.is_dir():
         raise ImageLoadError(p, "is a directory, not an image")
+    if not p.is_file():
+        raise ImageLoadError(p, "not a regular file")
     cap = max_pixels() if limit is None else limit
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # our own ``cap`` is the limit; Pillow's warning threshold (~89 MP) would contradict it
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(p) as opened:
                 w, h = opened.size
                 if w * h > cap:
@@ -110,12 +128,18 @@ def load_image(path: str | Path, *, limit: int | None = None) -> Image.Image:
                 img.load()
     except ImageLoadError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise ImageLoadError(p, f"decompression bomb refused ({exc})") from None
     except Image.UnidentifiedImageError:
         raise ImageLoadError(p, "not a recognised image file") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageLoadError(p, f"corrupt or truncated image ({exc})") from None
+    except PermissionError:
+        raise ImageLoadError(p, "permission denied") from None
+    except MemoryError:
+        raise ImageLoadError(p, "out of memory while decoding") from None
+    except Exception as exc:  # any decoder failure on user data is a bad file, not a bug
+        raise ImageLoadError(
+            p, f"corrupt or truncated image ({type(exc).__name__}: {exc})"
+        ) from None
     return img
 
 
