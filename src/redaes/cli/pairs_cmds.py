@@ -1,9 +1,151 @@
-"""CLI commands (pairs)."""
+"""CLI commands (pairs): ``redaes pairs build`` and ``redaes pairs info``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+pairs_app = typer.Typer(
+    name="pairs",
+    help="Build and inspect RED datasets (source/edit pairs with judged aesthetic differences).",
+    no_args_is_help=True,
+)
+console = Console()
+
+
+def summary_table(summary: dict[str, Any], title: str = "RED dataset") -> Table:
+    """A rich table of a build summary (pairs per op, direction, split; agreement; failures)."""
+    table = Table(title=title, show_header=True)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("pairs", str(summary.get("pairs", 0)))
+    for split, n in summary.get("splits", {}).items():
+        table.add_row(f"split {split}", str(n))
+    for d, n in summary.get("directions", {}).items():
+        table.add_row(f"direction {d}", str(n))
+    for op, n in summary.get("ops", {}).items():
+        table.add_row(f"op {op}", str(n))
+    table.add_row("chain pairs", str(summary.get("chain_pairs", 0)))
+    table.add_row("judges", ", ".join(summary.get("judges", [])))
+    table.add_row("judge agreement", f"{summary.get('judge_agreement', 1.0):.1%}")
+    table.add_row("dropped (sign disagreement)", str(summary.get("dropped_disagree", 0)))
+    table.add_row("judge failures", str(summary.get("judge_failures", 0)))
+    table.add_row("render failures", str(summary.get("render_failures", 0)))
+    table.add_row("skipped images", str(len(summary.get("skipped_images", []))))
+    if "pairs_per_second" in summary:
+        table.add_row("pairs/s", f"{summary['pairs_per_second']:.1f}")
+    return table
+
+
+@pairs_app.command("build")
+def build_cmd(
+    images: Path = typer.Option(..., "--images", help="folder of source photos (recursive)"),
+    out: Path = typer.Option(..., "--out", help="dataset folder to write (resumable)"),
+    n_pairs: int = typer.Option(..., "--pairs", help="exact number of pairs to publish"),
+    chains: int | None = typer.Option(
+        None, "--chains", help="k strengths of one op per edit chain (0 = no chains)"
+    ),
+    judge: list[str] | None = typer.Option(
+        None, "--judge", help="judge name, repeatable (default: the plan's, 'prior')"
+    ),
+    seed: int = typer.Option(0, "--seed", help="dataset seed"),
+    workers: int = typer.Option(1, "--workers", help="parallel workers"),
+    engine: str = typer.Option("local", "--engine", help="local (multiprocessing) or ray"),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="existing Ray cluster"),
+    plan_file: Path | None = typer.Option(None, "--plan", help="plan YAML (see PairPlan)"),
+    max_side: int | None = typer.Option(None, "--max-side", help="long side of images (px)"),
+    plugin: list[str] | None = typer.Option(
+        None, "--plugin", help="module to import in workers (custom judges/ops), repeatable"
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace a different dataset"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar or table"),
+) -> None:
+    """Build (or resume) a RED dataset of exactly --pairs pairs."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from redaes.pairs.build import build, with_overrides
+    from redaes.pairs.plan import PairPlan
+
+    for module in plugin or []:
+        __import__(module)
+    plan = PairPlan.from_yaml(plan_file) if plan_file else PairPlan()
+    plan = with_overrides(
+        plan, chain_length=chains, max_side=max_side, judges=list(judge) if judge else None
+    )
+    plan.validate()
+    progress = Progress(
+        TextColumn("[bold]pairs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} pairs/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+    )
+    with progress:
+        task = progress.add_task("build", total=n_pairs, rate="-")
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done)
+            speed = progress.tasks[task].speed
+            progress.update(task, rate=f"{speed:.1f}" if speed else "-")
+
+        summary = build(
+            images,
+            out,
+            n_pairs,
+            plan,
+            seed=seed,
+            workers=workers,
+            engine=engine,
+            ray_address=ray_address,
+            plugins=tuple(plugin or ()),
+            overwrite=overwrite,
+            progress=update,
+        )
+    if not quiet:
+        console.print(summary_table(summary, title=str(out)))
+
+
+@pairs_app.command("info")
+def info_cmd(
+    dataset: Path = typer.Argument(..., help="dataset folder"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+) -> None:
+    """Show the counts and build summary of a RED dataset."""
+    from redaes.data import load_red
+    from redaes.errors import DataError
+
+    ds = load_red(dataset)
+    state_path = dataset / "build_state.json"
+    summary: dict[str, Any] = {}
+    if state_path.exists():
+        try:
+            summary = dict(json.loads(state_path.read_text()).get("summary", {}))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{state_path}: invalid JSON ({exc})") from None
+    summary["pairs"] = len(ds)
+    summary["splits"] = ds.splits()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        console.print(summary_table(summary, title=str(dataset)))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the ``pairs`` command group to ``app``."""
+    app.add_typer(pairs_app, name="pairs")

@@ -1,0 +1,330 @@
+"""Build a RED pair dataset: scan sources, process work blocks, publish Parquet shards.
+
+Layout of ``OUT``::
+
+    OUT/README.md                         dataset card (YAML header for ``datasets``)
+    OUT/plan.yaml                         the plan (re-loadable with PairPlan.from_yaml)
+    OUT/build_state.json                  build state (complete, counts, fingerprint); not
+                                          "state.json", which datasets reserves
+    OUT/data/{split}-NNNNN-of-MMMMM.parquet
+    OUT/.work/block-NNNNNN.parquet        work blocks while building (removed at the end)
+
+Resume: every work block is written atomically; a re-run skips blocks whose file is complete and
+deletes partial temporary files, so a build killed at any moment and re-run yields exactly the
+same N pairs. The published shards only depend on (plan, sources, seed, N): the same inputs give
+byte-identical files whatever the engine, the worker count or the interruptions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from PIL import Image
+
+from redaes.errors import ConfigError, DataError
+from redaes.imageio import atomic_write_bytes, iter_image_files
+from redaes.pairs.engines import create_engine
+from redaes.pairs.plan import SPLITS, PairPlan, Source
+from redaes.pairs.reasoning import direction
+from redaes.pairs.render import BlockReport, BuildSpec
+from redaes.pairs.storage import (
+    COLUMNS,
+    card_text,
+    is_complete,
+    pair_schema,
+    read_table,
+    remove_temp_files,
+    shard_name,
+    write_table,
+)
+
+log = logging.getLogger(__name__)
+STATE_FILE = "build_state.json"
+ProgressFn = Callable[[int, int], None]
+
+
+def scan_sources(images: str | Path) -> tuple[list[Source], list[str]]:
+    """Usable sources under ``images`` (sorted, deduplicated by sha256) and the skipped files.
+
+    Only the file header is checked here; a file that fails to decode later is skipped at render
+    time and counted too.
+    """
+    root = Path(images)
+    if not root.is_dir():
+        raise DataError(f"{root}: image folder not found (or not a directory)")
+    sources: list[Source] = []
+    seen: set[str] = set()
+    bad: list[str] = []
+    for path in iter_image_files(root):
+        rel = path.relative_to(root).as_posix()
+        try:
+            data = path.read_bytes()
+            with Image.open(path) as im:
+                im.size  # noqa: B018  (header parsed)
+        except (OSError, SyntaxError, ValueError) as exc:
+            log.warning("skipping %s: not a readable image (%s)", path, exc)
+            bad.append(rel)
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        if sha not in seen:
+            seen.add(sha)
+            sources.append(Source(rel, sha))
+    return sources, bad
+
+
+def _spec_key(plan: PairPlan, sources: Sequence[Source], seed: int, n_pairs: int) -> dict[str, Any]:
+    digest = hashlib.sha256("\n".join(f"{s.path}:{s.sha256}" for s in sources).encode())
+    return {
+        "fingerprint": plan.fingerprint(),
+        "seed": seed,
+        "pairs": n_pairs,
+        "sources": digest.hexdigest()[:16],
+    }
+
+
+def _write(path: Path, data: bytes) -> None:
+    atomic_write_bytes(path, data)
+    path.chmod(0o644)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    _write(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+
+
+def build(
+    images: str | Path,
+    out: str | Path,
+    n_pairs: int,
+    plan: PairPlan | None = None,
+    *,
+    seed: int = 0,
+    workers: int = 1,
+    engine: str = "local",
+    ray_address: str | None = None,
+    plugins: Sequence[str] = (),
+    overwrite: bool = False,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """Build (or resume) a dataset of exactly ``n_pairs`` pairs; return the summary dict.
+
+    Args:
+        images: folder of source photos (searched recursively).
+        out: dataset folder.
+        n_pairs: number of pairs to publish.
+        plan: the pair plan (default :class:`PairPlan`).
+        seed: dataset seed.
+        workers: parallel workers.
+        engine: ``"local"`` or ``"ray"``.
+        ray_address: an existing Ray cluster (``--engine ray``).
+        plugins: modules to import in workers before creating judges (custom judges/ops).
+        overwrite: replace a dataset built with other settings instead of refusing.
+        progress: called as ``progress(pairs_done, n_pairs)`` after each block.
+    """
+    if n_pairs < 1:
+        raise ConfigError(f"--pairs must be >= 1, got {n_pairs}")
+    plan = plan or PairPlan()
+    sources, bad_files = scan_sources(images)
+    if not sources:
+        raise DataError(f"{images}: no usable images found ({len(bad_files)} unreadable)")
+    out_dir = Path(out)
+    work = out_dir / ".work"
+    key = _spec_key(plan, sources, seed, n_pairs)
+    state_path = out_dir / STATE_FILE
+    if state_path.exists():
+        state = json.loads(state_path.read_text())
+        if state.get("key") == key and state.get("complete"):
+            return dict(state["summary"])
+    spec_file = work / "spec.json"
+    if spec_file.exists() and json.loads(spec_file.read_text()) != key:
+        if not overwrite:
+            raise ConfigError(
+                f"{out_dir}: an unfinished build with another plan/seed/sources/size is here; "
+                "use another --out or --overwrite"
+            )
+        shutil.rmtree(work)
+    if state_path.exists() and not overwrite:
+        raise ConfigError(f"{out_dir}: holds another dataset; use another --out or --overwrite")
+    state_path.unlink(missing_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    _write_json(spec_file, key)
+    remove_temp_files(work)
+    spec = BuildSpec(
+        plan, tuple(sources), str(Path(images).resolve()), seed, str(work), tuple(plugins)
+    )
+    t0 = time.perf_counter()
+    reports = _run_blocks(spec, n_pairs, workers, engine, ray_address, progress)
+    counts, used = _publish(spec, reports, n_pairs, out_dir)
+    summary = _summary(spec, {b: reports[b] for b in used}, counts, out_dir, bad_files)
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    summary["pairs_per_second"] = round(n_pairs / max(summary["seconds"], 1e-9), 2)
+    _write(out_dir / "plan.yaml", plan.to_yaml().encode())
+    card = card_text("RED-Aes pair dataset", plan.to_dict(), counts, _stable(summary))
+    _write(out_dir / "README.md", card.encode())
+    _write_json(state_path, {"complete": True, "key": key, "summary": summary})
+    shutil.rmtree(work, ignore_errors=True)
+    return summary
+
+
+def _stable(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary without timings (the card must be identical between builds)."""
+    return {k: v for k, v in summary.items() if k not in ("seconds", "pairs_per_second")}
+
+
+def _run_blocks(
+    spec: BuildSpec,
+    n_pairs: int,
+    workers: int,
+    engine: str,
+    ray_address: str | None,
+    progress: ProgressFn | None,
+) -> dict[int, BlockReport]:
+    plan = spec.plan
+    per_unit = 1 + (plan.chain_prob * (plan.chain_length - 1) if plan.chain_length >= 2 else 0)
+    expected = plan.block_size * per_unit
+    reports: dict[int, BlockReport] = {}
+    runner = create_engine(engine, spec, workers, ray_address)
+    try:
+        next_block = 0
+        while True:
+            kept = sum(r.kept for r in reports.values())
+            if kept >= n_pairs:
+                break
+            candidates = sum(r.candidates for r in reports.values())
+            if candidates > 50 * n_pairs + 200:
+                raise DataError(
+                    f"only {kept} of {n_pairs} pairs survived after {candidates} candidates "
+                    f"({sum(r.disagree for r in reports.values())} judge disagreements, "
+                    f"{sum(r.render_failed for r in reports.values())} render failures)"
+                )
+            rate = kept / candidates if candidates else 1.0
+            need = (n_pairs - kept) / max(rate * expected, 0.05 * expected)
+            wave = max(workers, min(math.ceil(need * 1.1), 4 * max(workers, 1) + math.ceil(need)))
+            blocks = list(range(next_block, next_block + wave))
+            next_block += wave
+            for report in runner.run(blocks):
+                reports[report.block] = report
+                if progress is not None:
+                    progress(min(n_pairs, sum(r.kept for r in reports.values())), n_pairs)
+    finally:
+        runner.close()
+    return reports
+
+
+def _publish(
+    spec: BuildSpec, reports: dict[int, BlockReport], n_pairs: int, out_dir: Path
+) -> tuple[dict[str, int], list[int]]:
+    """Write the first ``n_pairs`` kept rows (in candidate order) as per-split shards.
+
+    Returns the per-split counts and the blocks used (later blocks are ignored, so the result
+    does not depend on how far ahead the workers ran).
+    """
+    blocks = sorted(reports)
+    take: list[tuple[int, int]] = []  # (block, rows to take)
+    left = n_pairs
+    for b in blocks:
+        if left <= 0:
+            break
+        if reports[b].kept == 0:
+            take.append((b, 0))
+            continue
+        n = min(left, reports[b].kept)
+        take.append((b, n))
+        left -= n
+    counts: Counter[str] = Counter()
+    for b, n in take:
+        counts.update(read_table(spec.block_path(b), ["split"]).column("split")[:n].to_pylist())
+    data = out_dir / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    remove_temp_files(data)
+    rps = spec.plan.rows_per_shard
+    n_shards = {s: math.ceil(counts[s] / rps) for s in SPLITS if counts[s]}
+    wanted = {shard_name(s, i, n) for s, n in n_shards.items() for i in range(n)}
+    for stale in data.glob("*.parquet"):
+        if stale.name not in wanted:
+            stale.unlink()
+    buffers: dict[str, list[pa.Table]] = {s: [] for s in n_shards}
+    written: dict[str, int] = dict.fromkeys(n_shards, 0)
+    schema = pair_schema()
+    seen: set[str] = set()
+
+    def flush(split: str, final: bool) -> None:
+        table = pa.concat_tables(buffers[split]) if buffers[split] else None
+        while table is not None and (table.num_rows >= rps or (final and table.num_rows)):
+            chunk, table = table.slice(0, rps), table.slice(rps)
+            path = data / shard_name(split, written[split], n_shards[split])
+            write_table(chunk.cast(schema).replace_schema_metadata(schema.metadata), path)
+            written[split] += 1
+        buffers[split] = [table] if table is not None and table.num_rows else []
+
+    names = [n for n, _ in COLUMNS]
+    for b, n in take:
+        table = read_table(spec.block_path(b)).slice(0, n)
+        ids = table.column("pair_id").to_pylist()
+        if seen.intersection(ids) or len(set(ids)) != len(ids):
+            raise DataError(f"{spec.block_path(b)}: duplicate pair ids (corrupt work folder)")
+        seen.update(ids)
+        splits = table.column("split").to_pylist()
+        for s in n_shards:
+            mask = pa.array([x == s for x in splits])
+            buffers[s].append(table.filter(mask).select(names))
+            flush(s, final=False)
+    for s in n_shards:
+        flush(s, final=True)
+    for s, n in n_shards.items():
+        if written[s] != n or not all(is_complete(data / shard_name(s, i, n)) for i in range(n)):
+            raise DataError(f"{data}: failed to write the {s} shards")
+    return {s: counts[s] for s in SPLITS if counts[s]}, [b for b, _ in take]
+
+
+def _summary(
+    spec: BuildSpec,
+    reports: dict[int, BlockReport],
+    counts: dict[str, int],
+    out_dir: Path,
+    bad_files: list[str],
+) -> dict[str, Any]:
+    ops: Counter[str] = Counter()
+    directions: Counter[str] = Counter()
+    chains = 0
+    for f in sorted((out_dir / "data").glob("*.parquet")):
+        t = read_table(f, ["edits", "delta", "chain_id"])
+        for edits in t.column("edits").to_pylist():
+            ops.update(e["op"] for e in edits)
+        for d in t.column("delta").to_pylist():
+            directions[direction(d, spec.plan.neutral_threshold)] += 1
+        chains += sum(c is not None for c in t.column("chain_id").to_pylist())
+    judged = sum(r.kept + r.disagree for r in reports.values())
+    disagree = sum(r.disagree for r in reports.values())
+    bad_sources = sorted({s for r in reports.values() for s in r.bad_sources})
+    return {
+        "pairs": sum(counts.values()),
+        "splits": counts,
+        "ops": dict(sorted(ops.items())),
+        "directions": {k: directions[k] for k in ("improve", "degrade", "neutral")},
+        "chain_pairs": chains,
+        "judges": list(spec.plan.judges),
+        "judge_agreement": round(1.0 - disagree / judged, 4) if judged else 1.0,
+        "candidates": sum(r.candidates for r in reports.values()),
+        "dropped_disagree": disagree,
+        "judge_failures": sum(r.judge_failed for r in reports.values()),
+        "render_failures": sum(r.render_failed for r in reports.values()),
+        "skipped_images": sorted(set(bad_files) | set(bad_sources)),
+        "sources": len(spec.sources),
+        "seed": spec.seed,
+    }
+
+
+def with_overrides(plan: PairPlan, **changes: Any) -> PairPlan:
+    """A copy of ``plan`` with the non-``None`` ``changes`` applied (CLI flags over plan.yaml)."""
+    return replace(plan, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,276 @@
+"""Render, judge and record one work block of planned pairs (runs inside a worker).
+
+A block is a fixed range of candidate units (see :mod:`redaes.pairs.plan`). :func:`process_block`
+renders every planned pair of the block, asks the judges, combines their verdicts, drops the pairs
+the filter rejects, writes the kept rows to ``WORK/block-NNNNNN.parquet`` atomically and returns a
+:class:`BlockReport`. A block whose file is already complete is not recomputed (resume).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import torch
+from PIL import Image
+
+from redaes.errors import ImageLoadError, RedaesError
+from redaes.imageio import encode_image, load_image, pil_to_tensor, resize_long_side, tensor_to_pil
+from redaes.pairs import reasoning
+from redaes.pairs.plan import PairPlan, PlannedPair, Planner, Source
+from redaes.pairs.storage import rows_to_table, write_table
+from redaes.stats import ImageStats, measure
+
+log = logging.getLogger(__name__)
+REPORT_KEY = b"redaes_block"
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """Everything a worker needs to process blocks (picklable, no open resources)."""
+
+    plan: PairPlan
+    sources: tuple[Source, ...]
+    root: str
+    seed: int
+    work_dir: str
+    plugins: tuple[str, ...] = ()
+
+    def block_path(self, block: int) -> Path:
+        return Path(self.work_dir) / f"block-{block:06d}.parquet"
+
+
+@dataclass
+class BlockReport:
+    """Counts of one processed block."""
+
+    block: int
+    candidates: int = 0
+    kept: int = 0
+    render_failed: int = 0
+    judge_failed: int = 0
+    disagree: int = 0
+    bad_sources: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    resumed: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@dataclass
+class _Loaded:
+    image: Image.Image
+    tensor: torch.Tensor
+    stats: ImageStats
+    encoded: bytes
+
+
+# Per-process caches (workers are long-lived; each has its own copy).
+_SOURCE_CACHE: dict[tuple[str, int], _Loaded | str] = {}
+_JUDGE_CACHE: dict[str, Any] = {}
+
+
+def _load_source(spec: BuildSpec, idx: int) -> _Loaded | str:
+    key = (spec.root, idx)
+    if key not in _SOURCE_CACHE:
+        if len(_SOURCE_CACHE) > 64:
+            _SOURCE_CACHE.clear()
+        src = spec.sources[idx]
+        try:
+            img = resize_long_side(load_image(Path(spec.root) / src.path), spec.plan.max_side)
+            _SOURCE_CACHE[key] = _Loaded(img, pil_to_tensor(img), measure(img), _encode(spec, img))
+        except ImageLoadError as exc:
+            log.warning("skipping source %s", exc)
+            _SOURCE_CACHE[key] = str(exc)
+    return _SOURCE_CACHE[key]
+
+
+def _encode(spec: BuildSpec, img: Image.Image) -> bytes:
+    return encode_image(img, spec.plan.image_format.upper(), spec.plan.jpeg_quality)
+
+
+def _judges(spec: BuildSpec) -> list[Any]:
+    for module in spec.plugins:
+        importlib.import_module(module)
+    import redaes.judges as judges_pkg
+
+    out = []
+    for name in spec.plan.judges:
+        if name not in _JUDGE_CACHE:
+            _JUDGE_CACHE[name] = judges_pkg.create_judge(name)
+        out.append(_JUDGE_CACHE[name])
+    return out
+
+
+def _render_unit(spec: BuildSpec, src: _Loaded, pairs: list[PlannedPair]) -> list[torch.Tensor]:
+    """Edited tensors for the pairs of one unit (a chain of one op is one batched call)."""
+    from redaes.edits import EditChain, create_edit
+
+    first = pairs[0]
+    if len(pairs) > 1 and len(first.steps) == 1:
+        op = create_edit(first.steps[0][0])
+        if not op.info.changes_size:
+            n = len(pairs)
+            batch = src.tensor.unsqueeze(0).expand(n, -1, -1, -1).contiguous()
+            strengths = torch.tensor([p.steps[0][1] for p in pairs], dtype=torch.float32)
+            out = op(batch, strengths, [p.seed for p in pairs])
+            return list(out)
+    return [EditChain(p.edits())(src.tensor, p.seed) for p in pairs]
+
+
+def combine(results: list[Any], plan: PairPlan) -> tuple[float, float, bool, str]:
+    """Consensus of the judges on one pair: ``(delta, delta_std, keep, reason)``.
+
+    :func:`redaes.judges.consensus.aggregate` with the plan's ``min_judges``, ``sign_eps`` and
+    ``require_sign_agreement``. ``reason`` is ``"disagree"`` for sign disagreements.
+    """
+    from redaes.judges.consensus import aggregate
+
+    c = aggregate(
+        results,
+        min_judges=plan.min_judges,
+        drop_sign_disagreement=plan.require_sign_agreement,
+        eps=plan.sign_eps,
+    )
+    if c.delta is None or not c.kept:
+        return 0.0, 0.0, False, "disagree" if c.n_ok and not c.agree else c.reason
+    return float(c.delta), float(c.delta_std or 0.0), True, ""
+
+
+def _judge_row(r: Any) -> dict[str, Any]:
+    return {
+        "judge": r.judge,
+        "delta": r.delta,
+        "confidence": float(r.confidence),
+        "rationale": r.rationale,
+        "source_score": r.source_score,
+        "edited_score": r.edited_score,
+        "ok": bool(r.ok),
+        "error": r.error,
+    }
+
+
+def process_block(spec: BuildSpec, block: int) -> BlockReport:
+    """Render, judge and write block ``block``; return its report (resumes a finished block)."""
+    path = spec.block_path(block)
+    done = read_block_report(path)
+    if done is not None:
+        done.resumed = True
+        return done
+    t0 = time.perf_counter()
+    from redaes.edits import EditChain
+    from redaes.judges import PairContext
+
+    planner = Planner(spec.plan, list(spec.sources), spec.seed)
+    planned = planner.plan_block(block)
+    report = BlockReport(block=block, candidates=len(planned))
+    units: dict[int, list[PlannedPair]] = {}
+    for pp in planned:
+        units.setdefault(pp.unit, []).append(pp)
+    staged: list[tuple[PlannedPair, _Loaded, Image.Image]] = []
+    for pairs in units.values():
+        src = _load_source(spec, pairs[0].source)
+        if isinstance(src, str):
+            report.render_failed += len(pairs)
+            report.bad_sources.append(spec.sources[pairs[0].source].path)
+            continue
+        try:
+            edited = _render_unit(spec, src, pairs)
+        except RedaesError as exc:
+            log.warning("render failed for unit %d: %s", pairs[0].unit, exc)
+            report.render_failed += len(pairs)
+            continue
+        staged.extend((pp, src, tensor_to_pil(t)) for pp, t in zip(pairs, edited, strict=True))
+    items = [
+        (
+            src.image,
+            ed,
+            PairContext(
+                edits=EditChain(pp.edits()),
+                source_id=spec.sources[pp.source].sha256,
+                seed=pp.seed,
+                meta={"source_path": spec.sources[pp.source].path},
+            ),
+        )
+        for pp, src, ed in staged
+    ]
+    verdicts = [judge.judge_batch(items) for judge in _judges(spec)] if items else []
+    rows: list[dict[str, Any]] = []
+    for i, (pp, src, ed) in enumerate(staged):
+        results = [v[i] for v in verdicts]
+        delta, std, keep, why = combine(results, spec.plan)
+        if not keep:
+            if why == "disagree":
+                report.disagree += 1
+            else:
+                report.judge_failed += 1
+            continue
+        rationale = next(
+            (r.rationale for r in results if r.ok and r.judge.startswith("vlm") and r.rationale),
+            None,
+        )
+        source = spec.sources[pp.source]
+        text = reasoning.compose(
+            items[i][2].edits.describe(),
+            src.stats,
+            measure(ed),
+            delta,
+            std,
+            spec.plan.neutral_threshold,
+            rationale,
+        )
+        pair_id = planner.pair_id(pp)
+        ext = "jpg" if spec.plan.image_format.upper() == "JPEG" else "png"
+        rows.append(
+            {
+                "pair_id": pair_id,
+                "source_id": source.sha256,
+                "source_path": source.path,
+                "split": source.split(spec.plan.split_ratios),
+                "source_image": {"bytes": src.encoded, "path": f"{source.sha256[:16]}.{ext}"},
+                "edited_image": {"bytes": _encode(spec, ed), "path": f"{pair_id}.{ext}"},
+                "edits": pp.edits(),
+                "seed": pp.seed,
+                "chain_id": pp.chain_id,
+                "chain_rank": pp.chain_rank,
+                "judges": [_judge_row(r) for r in results],
+                "delta": delta,
+                "delta_std": std,
+                "reasoning": text,
+                "width": ed.width,
+                "height": ed.height,
+                "unit": pp.unit,
+                "member": pp.member,
+            }
+        )
+    report.kept = len(rows)
+    report.bad_sources = sorted(set(report.bad_sources))
+    report.seconds = time.perf_counter() - t0
+    table = rows_to_table(rows, work=True)
+    meta = dict(table.schema.metadata or {})
+    meta[REPORT_KEY] = report.to_json().encode()
+    write_table(table.replace_schema_metadata(meta), path)
+    return report
+
+
+def read_block_report(path: Path) -> BlockReport | None:
+    """The report stored in a complete block file, or ``None`` (missing or corrupt -> deleted)."""
+    if not path.exists():
+        return None
+    try:
+        meta = pq.read_schema(path).metadata or {}
+        data = json.loads(meta[REPORT_KEY])
+        report = BlockReport(**data)
+        if pq.read_metadata(path).num_rows != report.kept:
+            raise ValueError("row count does not match the report")
+        return report
+    except Exception:  # any unreadable block is redone
+        path.unlink(missing_ok=True)
+        return None
