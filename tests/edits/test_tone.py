@@ -1,0 +1,140 @@
+"""Behaviour of the tone ops: each moves its statistic monotonically and hits its physical units."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+import torch
+from kornia.color import rgb_to_linear_rgb
+
+from redaes.edits import create_edit
+from redaes.edits.tone import luma, physical_amount
+from redaes.stats import measure
+from tests.conftest import natural_like
+
+STRENGTHS = (-1.0, -0.5, 0.0, 0.5, 1.0)
+
+
+def sweep(name: str, x: torch.Tensor, stat: Callable[[torch.Tensor], float]) -> list[float]:
+    """``stat`` of ``x`` edited by ``name`` at each of :data:`STRENGTHS`."""
+    op = create_edit(name)
+    return [stat(op(x, s, seed=0)) for s in STRENGTHS]
+
+
+def strictly_increasing(values: list[float], margin: float = 1e-4) -> bool:
+    return all(b > a + margin for a, b in itertools.pairwise(values))
+
+
+def mean_luma(x: torch.Tensor) -> float:
+    return measure(x).luminance
+
+
+def rms_contrast(x: torch.Tensor) -> float:
+    return measure(x).contrast
+
+
+@pytest.fixture
+def photo_tensor(small_photo) -> torch.Tensor:  # type: ignore[no-untyped-def]
+    from redaes.imageio import pil_to_tensor
+
+    return pil_to_tensor(small_photo)
+
+
+def ramp(n: int = 64) -> torch.Tensor:
+    """A grey ramp from 0 to 1 as a (3, 8, n) image."""
+    return torch.linspace(0.0, 1.0, n).expand(3, 8, n).contiguous()
+
+
+@pytest.mark.parametrize(
+    "name", ["exposure", "gamma", "shadows", "highlights", "black_point", "contrast"]
+)
+def test_monotonic_statistic(name: str, photo_tensor: torch.Tensor) -> None:
+    stat = rms_contrast if name == "contrast" else mean_luma
+    values = sweep(name, photo_tensor, stat)
+    assert strictly_increasing(values), values
+
+
+def test_exposure_one_stop_doubles_linear_light() -> None:
+    x = natural_like(seed=4)
+    out = create_edit("exposure")(x, 0.5)  # +1 EV
+    lin_in, lin_out = rgb_to_linear_rgb(x), rgb_to_linear_rgb(out)
+    unclipped = lin_in < 0.45
+    assert unclipped.float().mean() > 0.3
+    torch.testing.assert_close(lin_out[unclipped], 2.0 * lin_in[unclipped], atol=2e-3, rtol=1e-3)
+
+
+def test_contrast_is_a_slope_about_mid_grey() -> None:
+    x = ramp()
+    out = create_edit("contrast")(x, 0.6)  # +30 %: slope 1.3
+    inside = ((x - 0.5).abs() < 0.35).expand_as(x)
+    torch.testing.assert_close(out[inside], 0.5 + 1.3 * (x[inside] - 0.5), atol=1e-5, rtol=0)
+    assert out[0, 0, 0] == 0.0 and out[0, 0, -1] == 1.0  # the ends clip
+    flat = create_edit("contrast")(x, -1.0)  # -50 %: slope 0.5
+    torch.testing.assert_close(flat, 0.5 + 0.5 * (x - 0.5), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(("name", "dark_untouched"), [("highlights", True), ("shadows", False)])
+def test_luma_masks_leave_the_other_end_untouched(name: str, dark_untouched: bool) -> None:
+    x = ramp()
+    y = luma(x[None])[0, 0, 0]
+    for s in (-1.0, 1.0):
+        out = create_edit(name)(x, s)
+        diff = (out - x).abs().amax(dim=(0, 1))
+        untouched = y <= 0.5 if dark_untouched else y >= 0.5
+        assert diff[untouched].max() < 1e-5
+        assert diff[~untouched].max() > 0.03
+
+
+def test_highlights_full_amount_on_white_and_shadows_on_black() -> None:
+    near_white = torch.full((3, 4, 4), 0.999)
+    out = create_edit("highlights")(near_white, -1.0)  # -1 EV where the mask is ~1
+    ratio = rgb_to_linear_rgb(out) / rgb_to_linear_rgb(near_white)
+    torch.testing.assert_close(ratio, torch.full_like(ratio, 0.5), atol=2e-3, rtol=0)
+    deep = torch.full((3, 4, 4), 0.02)
+    lifted = create_edit("shadows")(deep, 1.0)  # about +1.5 EV (mask 0.995 at luma 0.02)
+    ratio = rgb_to_linear_rgb(lifted) / rgb_to_linear_rgb(deep)
+    assert 2.7 < ratio.mean().item() < 2.83
+
+
+@pytest.mark.parametrize(("s", "g"), [(1.0, 0.5), (0.5, 0.75), (-0.5, 1.5), (-1.0, 2.0)])
+def test_gamma_exponent(s: float, g: float) -> None:
+    x = ramp()
+    out = create_edit("gamma")(x, s)
+    torch.testing.assert_close(out, x.clamp_min(1e-6) ** g, atol=1e-5, rtol=0)
+    assert create_edit("gamma").physical(s) == pytest.approx(g)
+
+
+def test_black_point_levels() -> None:
+    op = create_edit("black_point")
+    x = torch.tensor([0.0, 16 / 255, 32 / 255, 0.5, 1.0]).expand(3, 1, 5).contiguous()
+    lifted = op(x, 1.0)[0, 0]
+    assert lifted[0].item() == pytest.approx(32 / 255, abs=1e-6)
+    assert lifted[-1].item() == pytest.approx(1.0, abs=1e-6)
+    crushed = op(x, -1.0)[0, 0]
+    assert crushed[:3].tolist() == pytest.approx([0.0, 0.0, 0.0], abs=1e-6)
+    assert crushed[3].item() == pytest.approx((0.5 - 32 / 255) / (1 - 32 / 255), abs=1e-6)
+    assert crushed[-1].item() == pytest.approx(1.0, abs=1e-6)
+    half = op(x, -0.5)[0, 0]
+    assert half[1].item() == pytest.approx(0.0, abs=1e-6) and half[2].item() > 0.05
+
+
+def test_describe_reads_well() -> None:
+    assert create_edit("contrast").describe(0.6) == "raised the contrast by 30 %"
+    assert create_edit("shadows").describe(-1.0) == "deepened the shadows by 1.50 EV"
+    assert create_edit("highlights").describe(-0.5) == "recovered the highlights by 0.50 EV"
+    assert "exponent 0.75" in create_edit("gamma").describe(0.5)
+    assert create_edit("black_point").describe(0.5) == "raised the black point by 16/255"
+
+
+@pytest.mark.parametrize(
+    "name", ["exposure", "contrast", "highlights", "shadows", "gamma", "black_point"]
+)
+def test_physical_amount_matches_op_physical(name: str) -> None:
+    op = create_edit(name)
+    s = torch.tensor(STRENGTHS, requires_grad=True)
+    amount = physical_amount(op.info, s)
+    assert amount.tolist() == pytest.approx([op.physical(v) for v in STRENGTHS], abs=1e-5)
+    amount.sum().backward()
+    assert s.grad is not None and bool((s.grad != 0).all())
