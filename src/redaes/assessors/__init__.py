@@ -1,5 +1,10 @@
-"""Assessors: score images on the 0-10 scale. Created by name with :func:`create_assessor`."""
+"""Assessors: score images on the 0-10 scale. Created by name with :func:`create_assessor`.
 
+Registered here: ``brisque`` and ``niqe`` (classical quality models, see
+:mod:`redaes.assessors.classical`).
+"""
+
+from redaes.assessors import classical  # noqa: F401  (registers brisque and niqe)
 from redaes.assessors.base import (
     ASSESSORS,
     Assessor,

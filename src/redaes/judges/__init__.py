@@ -5,7 +5,7 @@ Registered judges: ``prior`` (photographic rules on measured statistics), ``iqa`
 :func:`aggregate` combines several verdicts on one pair.
 """
 
-from redaes.judges import prior  # noqa: F401  (registers the judge)
+from redaes.judges import iqa, model, prior, vlm  # noqa: F401  (register the judges)
 from redaes.judges.base import JUDGES, Judge, JudgeResult, PairContext, create_judge
 from redaes.judges.consensus import Consensus, MultiJudge, aggregate
 
