@@ -6,6 +6,7 @@ All files are generated in ``tmp_path`` (no fixtures on disk, no network).
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -371,6 +372,18 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path) -> None:
         atomic_write_bytes(dest, "not bytes")  # type: ignore[arg-type]
     assert dest.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]
+
+
+def test_atomic_write_mode(tmp_path: Path) -> None:
+    """Not the 0600 of a temporary file: the umask default, or the replaced file's mode."""
+    fresh = tmp_path / "fresh.bin"
+    atomic_write_bytes(fresh, b"1")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
+    fresh.chmod(0o640)
+    atomic_write_bytes(fresh, b"2")
+    assert fresh.stat().st_mode & 0o777 == 0o640 and fresh.read_bytes() == b"2"
 
 
 def test_resize_long_side_never_upscales() -> None:

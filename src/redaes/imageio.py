@@ -215,12 +215,23 @@ def encode_image(img: Image.Image, fmt: str = "PNG", quality: int = 95) -> bytes
     return buf.getvalue()
 
 
+def _file_mode(dest: Path) -> int:
+    """Mode of the file being replaced, else ``0o666`` minus the process umask."""
+    try:
+        return dest.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _file_mode(dest))  # mkstemp makes 0600 files; keep the usual mode
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
