@@ -197,7 +197,7 @@ def _run_blocks(
     try:
         next_block = 0
         while True:
-            kept = sum(r.kept for r in reports.values())
+            kept = _prefix_kept(reports)
             if kept >= n_pairs:
                 break
             candidates = sum(r.candidates for r in reports.values())
@@ -209,16 +209,27 @@ def _run_blocks(
                 )
             rate = kept / candidates if candidates else 1.0
             need = (n_pairs - kept) / max(rate * expected, 0.05 * expected)
-            wave = max(workers, min(math.ceil(need * 1.1), 4 * max(workers, 1) + math.ceil(need)))
+            wave = max(workers, math.ceil(need * 1.1) + workers - 1)
             blocks = list(range(next_block, next_block + wave))
             next_block += wave
             for report in runner.run(blocks):
                 reports[report.block] = report
+                done = _prefix_kept(reports)
                 if progress is not None:
-                    progress(min(n_pairs, sum(r.kept for r in reports.values())), n_pairs)
+                    progress(min(n_pairs, done), n_pairs)
+                if done >= n_pairs:
+                    break  # the first N kept pairs are known: later blocks cannot change them
     finally:
         runner.close()
     return reports
+
+
+def _prefix_kept(reports: dict[int, BlockReport]) -> int:
+    """Kept pairs in the gap-free run of blocks 0, 1, 2, ... (blocks may finish out of order)."""
+    total, b = 0, 0
+    while b in reports:
+        total, b = total + reports[b].kept, b + 1
+    return total
 
 
 def _publish(
@@ -229,11 +240,11 @@ def _publish(
     Returns the per-split counts and the blocks used (later blocks are ignored, so the result
     does not depend on how far ahead the workers ran).
     """
-    blocks = sorted(reports)
+    blocks = list(range(len(reports)))
     take: list[tuple[int, int]] = []  # (block, rows to take)
     left = n_pairs
     for b in blocks:
-        if left <= 0:
+        if left <= 0 or b not in reports:
             break
         if reports[b].kept == 0:
             take.append((b, 0))

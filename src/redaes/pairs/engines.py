@@ -55,9 +55,9 @@ class LocalEngine:
         yield from self._pool.imap(partial(process_block, self.spec), blocks)
 
     def close(self) -> None:
-        """Stop the worker processes."""
+        """Stop the worker processes (blocks still running are abandoned; writes are atomic)."""
         if self._pool is not None:
-            self._pool.close()
+            self._pool.terminate()
             self._pool.join()
             self._pool = None
 

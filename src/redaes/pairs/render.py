@@ -64,12 +64,20 @@ class BlockReport:
         return json.dumps(asdict(self), sort_keys=True)
 
 
+STATS_SIDE = 256  # long side for the reasoning statistics when no judge measured them
+
+
 @dataclass
 class _Loaded:
     image: Image.Image
     tensor: torch.Tensor
-    stats: ImageStats
     encoded: bytes
+    stats: ImageStats | None = None
+
+    def measured(self) -> ImageStats:
+        if self.stats is None:
+            self.stats = measure(self.image, STATS_SIDE)
+        return self.stats
 
 
 # Per-process caches (workers are long-lived; each has its own copy).
@@ -85,7 +93,7 @@ def _load_source(spec: BuildSpec, idx: int) -> _Loaded | str:
         src = spec.sources[idx]
         try:
             img = resize_long_side(load_image(Path(spec.root) / src.path), spec.plan.max_side)
-            _SOURCE_CACHE[key] = _Loaded(img, pil_to_tensor(img), measure(img), _encode(spec, img))
+            _SOURCE_CACHE[key] = _Loaded(img, pil_to_tensor(img), _encode(spec, img))
         except ImageLoadError as exc:
             log.warning("skipping source %s", exc)
             _SOURCE_CACHE[key] = str(exc)
@@ -142,6 +150,25 @@ def combine(results: list[Any], plan: PairPlan) -> tuple[float, float, bool, str
     if c.delta is None or not c.kept:
         return 0.0, 0.0, False, "disagree" if c.n_ok and not c.agree else c.reason
     return float(c.delta), float(c.delta_std or 0.0), True, ""
+
+
+def _stats_pair(results: list[Any]) -> tuple[ImageStats, ImageStats] | None:
+    """Source/edited statistics a judge already measured (the prior does), else ``None``."""
+    for r in results:
+        extra = r.extra if r.ok else {}
+        src, out = extra.get("source_stats"), extra.get("edited_stats")
+        if isinstance(src, dict) and isinstance(out, dict):
+            try:
+                return _as_stats(src), _as_stats(out)
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def _as_stats(d: dict[str, Any]) -> ImageStats:
+    kw = dict(d)
+    kw["width"], kw["height"] = int(kw["width"]), int(kw["height"])
+    return ImageStats(**kw)
 
 
 def _judge_row(r: Any) -> dict[str, Any]:
@@ -217,10 +244,10 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
             None,
         )
         source = spec.sources[pp.source]
+        stats = _stats_pair(results) or (src.measured(), measure(ed, STATS_SIDE))
         text = reasoning.compose(
             items[i][2].edits.describe(),
-            src.stats,
-            measure(ed),
+            *stats,
             delta,
             std,
             spec.plan.neutral_threshold,
