@@ -153,3 +153,17 @@ def test_identity_edit_is_neutral() -> None:
     src = _natural(0.7, 0.1)
     delta, _, _ = _judge(src, ["exposure=0.0"])
     assert abs(delta) < 0.05
+
+
+def test_highlight_recovery_helps_blown_images_and_clipping_falls_count_less() -> None:
+    blown = _natural(0.6, 0.55)
+    before = measure(blown)
+    assert before.clip_bright > 0.1
+    darker = _pil(np.asarray(blown, dtype=np.float32) / 255.0 * 0.85)
+    after = measure(darker)
+    recover = step_effect("highlights", -0.8, before, after)
+    plain = step_effect("exposure", -0.8, before, after)
+    assert recover.delta > plain.delta
+    # the same luma change in the other direction: clipping growth costs 4x its fall
+    up, down = step_effect("gamma", 0.5, after, before), step_effect("gamma", -0.5, before, after)
+    assert -up.delta > down.delta

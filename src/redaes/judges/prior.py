@@ -10,6 +10,7 @@ contrast, ``S`` saturation, ``w`` warmth, ``t`` tint):
 
 * balance ``B = -|L - 0.47|``; clipping ``K = -(cb + cd)``; contrast ``C = -dist(c, [0.17, 0.28])``;
   saturation ``V = -dist(S, [0.22, 0.50])``; neutrality ``N = -(|w - 0.02| + 2 |t|)``.
+* a *fall* in clipping (``dK > 0``) counts a quarter: clipped detail does not come back.
 
 Rules (``d = after - before`` of a term; deltas in points of the 0-10 scale):
 
@@ -17,7 +18,8 @@ Rules (``d = after - before`` of a term; deltas in points of the 0-10 scale):
 op                                   delta                                                  conf
 ===================================  =====================================================  ====
 exposure, gamma, black_point,        ``9 dB + 8 dK + 6 dC``: helps when luma moves toward  0.7
-shadows, highlights                  0.47, hurts when clipping grows
+shadows, highlights                  0.47, hurts when clipping grows; highlight recovery
+                                     (``s < 0``) adds ``1.5 |s| min(1, cb / 0.1)``
 contrast                             ``9 dC + 8 dK + 3 dB``: helps flat images, hurts       0.65
                                      when it clips or flattens a balanced image
 saturation, vibrance                 ``7 dV + 8 dK`` (vibrance ``x1.2`` when it helps):     0.55
@@ -39,7 +41,7 @@ downscale                            ``-2.5 s``                                 
 crop_thirds                          ``+0.4 |s|``                                           0.3
 crop_centre                          ``-0.3 |s|``                                           0.3
 rotate                               ``-(0.5 + 2.5 |s|)`` (tilted horizon)                  0.7
-aspect                               ``-1.5 |s|`` (distorted proportions)                   0.5
+aspect                               ``-0.4 |s|`` (a crop to another aspect loses content)  0.25
 any other op                         ``6 dB + 10 dK + 4 dC + 4 dV + 6 dN - 2 drop - 2 rise`` 0.2
 ===================================  =====================================================  ====
 
@@ -122,6 +124,13 @@ def _tone(s: float, b: ImageStats, a: ImageStats, d: dict[str, float]) -> tuple[
     return 9.0 * d["B"] + 8.0 * d["K"] + 6.0 * d["C"], 0.7
 
 
+def _highlights(s: float, b: ImageStats, a: ImageStats, d: dict[str, float]) -> tuple[float, float]:
+    delta, conf = _tone(s, b, a, d)
+    if s < 0:  # recovery helps images with blown highlights
+        delta += 1.5 * abs(s) * min(1.0, b.clip_bright / 0.1)
+    return delta, conf
+
+
 def _contrast(s: float, b: ImageStats, a: ImageStats, d: dict[str, float]) -> tuple[float, float]:
     return 9.0 * d["C"] + 8.0 * d["K"] + 3.0 * d["B"], 0.65
 
@@ -202,7 +211,7 @@ RULES: dict[str, Rule] = {
     "gamma": _tone,
     "black_point": _tone,
     "shadows": _tone,
-    "highlights": _tone,
+    "highlights": _highlights,
     "contrast": _contrast,
     "saturation": _saturation,
     "vibrance": _vibrance,
@@ -224,7 +233,7 @@ RULES: dict[str, Rule] = {
     "crop_thirds": _fixed(0.4, 0.3),
     "crop_centre": _fixed(-0.3, 0.3),
     "rotate": _rotate,
-    "aspect": _fixed(-1.5, 0.5),
+    "aspect": _fixed(-0.4, 0.25),
 }
 """Op name -> rule ``(strength, stats_before, stats_after, term_changes) -> (delta, conf)``."""
 
@@ -233,6 +242,8 @@ def step_effect(op: str, strength: float, before: ImageStats, after: ImageStats)
     """The prior's verdict on one step ``op`` at ``strength`` given measured statistics."""
     tb, ta = _terms(before), _terms(after)
     diff = {k: ta[k] - tb[k] for k in tb}
+    if diff["K"] > 0:  # less clipping: clipped detail does not come back, so it counts a quarter
+        diff["K"] *= 0.25
     known = op in RULES
     delta, conf = RULES.get(op, _generic)(float(strength), before, after, diff)
     if not math.isfinite(delta):
