@@ -221,6 +221,15 @@ def test_429_and_500_are_retried(server: tuple[str, Script], tmp_path: Path) -> 
     assert judge.usage.retries == 2 and judge.usage.requests == 3
 
 
+def test_retry_after_is_respected(server: tuple[str, Script], tmp_path: Path) -> None:
+    url, script = server
+    script.queue = [("status", 429, {"Retry-After": "0.4"})]
+    judge = _judge(url, tmp_path)  # its own backoff is ~1 ms: the wait comes from the header
+    start = time.monotonic()
+    res = judge.judge(*_pair())
+    assert res.ok and time.monotonic() - start >= 0.4 and judge.usage.retries == 1
+
+
 def test_retries_are_bounded(server: tuple[str, Script], tmp_path: Path) -> None:
     url, script = server
     script.default = ("status", 503, {})
@@ -283,3 +292,19 @@ def test_parse_answer_rules() -> None:
     ):
         with pytest.raises(ValueError):
             parse_answer(bad)
+
+
+def test_retry_after_header_forms() -> None:
+    from types import SimpleNamespace
+
+    from redaes.judges.vlm import _retry_after
+
+    def exc(value: str | None) -> Exception:
+        err = Exception("x")
+        headers = {} if value is None else {"retry-after": value}
+        err.response = SimpleNamespace(headers=headers)  # type: ignore[attr-defined]
+        return err
+
+    assert _retry_after(exc("2.5")) == 2.5 and _retry_after(exc(None)) is None
+    assert _retry_after(exc("Wed, 21 Oct 2015 07:28:00 GMT")) == 0.0  # a past date: no wait
+    assert _retry_after(exc("soon")) is None

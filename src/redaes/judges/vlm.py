@@ -112,8 +112,11 @@ def _retry_after(exc: Exception) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        pass
+    try:  # an HTTP date
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 @JUDGES.register("vlm")
@@ -130,7 +133,8 @@ class VlmJudge(Judge):
         max_retries: retries on 429/5xx/timeouts/connection errors.
         parse_retries: extra requests after an unparseable answer.
         backoff_base: first backoff in seconds (doubles each retry, with jitter).
-        backoff_max: cap on one backoff (also on ``Retry-After``).
+        backoff_max: cap on one computed backoff.
+        retry_after_max: cap on a server's ``Retry-After`` wait.
         concurrency: requests in flight at once in :meth:`judge_batch`.
         cache_dir: answer cache folder (env ``REDAES_VLM_CACHE``; ``""`` disables the cache).
         reveal_edit: tell the model which edit was applied.
@@ -151,6 +155,7 @@ class VlmJudge(Judge):
         parse_retries: int = 2,
         backoff_base: float = 1.0,
         backoff_max: float = 30.0,
+        retry_after_max: float = 120.0,
         concurrency: int = 4,
         cache_dir: str | Path | None = None,
         reveal_edit: bool = False,
@@ -175,6 +180,7 @@ class VlmJudge(Judge):
         self.max_side, self.jpeg_quality = int(max_side), int(jpeg_quality)
         self.timeout, self.max_retries, self.parse_retries = timeout, max_retries, parse_retries
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
+        self.retry_after_max = retry_after_max
         self.concurrency = max(1, int(concurrency))
         self.reveal_edit, self.temperature, self.max_tokens = reveal_edit, temperature, max_tokens
         self.confidence = float(confidence)
@@ -238,9 +244,10 @@ class VlmJudge(Judge):
                 ) from error
             wait = _retry_after(error)
             if wait is None:
-                wait = self.backoff_base * 2**attempt * (0.5 + random.random())
+                backoff = self.backoff_base * 2**attempt * (0.5 + random.random())
+                wait = min(self.backoff_max, backoff)
             self._count("retries")
-            time.sleep(min(self.backoff_max, wait))
+            time.sleep(min(self.retry_after_max, wait))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def judge(self, source: Image.Image, edited: Image.Image, ctx: PairContext) -> JudgeResult:
