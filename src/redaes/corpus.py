@@ -180,27 +180,11 @@ def _matplotlib(workdir: Path, runner: Runner) -> list[Candidate]:
 
 # real colour photos among opencv-doc's examples/data (no logos, renders, charts, stereo twins)
 OPENCV_PHOTOS = (
-    "aero1.jpg",
-    "aero3.jpg",
-    "aloeL.jpg",
-    "apple.jpg",
-    "baboon.jpg",
-    "board.jpg",
-    "building.jpg",
-    "butterfly.jpg",
-    "chicky_512.png",
-    "ela_original.jpg",
-    "fruits.jpg",
-    "graf1.png",
-    "home.jpg",
-    "left.jpg",
-    "leuvenA.jpg",
-    "messi5.jpg",
-    "orange.jpg",
-    "rubberwhale1.png",
-    "squirrel_cls.jpg",
+    "aero1.jpg", "aero3.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg", "board.jpg", "building.jpg",
+    "butterfly.jpg", "chicky_512.png", "ela_original.jpg", "fruits.jpg", "graf1.png", "home.jpg",
+    "left.jpg", "leuvenA.jpg", "messi5.jpg", "orange.jpg", "rubberwhale1.png", "squirrel_cls.jpg",
     "stuff.jpg",
-)
+)  # fmt: skip
 OPENCV_DATA = Path("usr/share/doc/opencv-doc/examples/data")
 
 
