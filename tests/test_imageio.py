@@ -315,6 +315,17 @@ def test_exif_rotated_jpeg_comes_out_upright(tmp_path: Path, orientation: int, c
     assert np.abs(out[2:10, 2:10] - 128).mean() < 20  # the displayed top-left is not the marker
 
 
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+def test_corrupt_exif_block_still_loads(tmp_path: Path) -> None:
+    """Broken metadata is not a broken photo: the pixels load, in stored orientation."""
+    p = tmp_path / "badexif.jpg"
+    bad = b"Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\xff\xff"  # IFD claims 65535 entries
+    Image.new("RGB", (30, 20), (200, 100, 50)).save(p, exif=bad, quality=95)
+    img = load_image(p)
+    assert img.size == (30, 20)
+    assert np.abs(np.asarray(img).astype(int) - (200, 100, 50)).max() <= 3
+
+
 def test_embedded_icc_profile_is_converted_to_srgb(tmp_path: Path) -> None:
     icc = _linear_icc()
     assert ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
