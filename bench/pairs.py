@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import tempfile
 import time
@@ -51,14 +52,22 @@ def collect_photos(folder: Path) -> int:
     return len(list(folder.iterdir()))
 
 
-def run(images: Path, judge: str, n: int, engine: str, workers: int) -> tuple[float, float]:
-    """Build ``n`` pairs; return (seconds, pairs/s)."""
+def _cpu_seconds() -> float:
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run(images: Path, judge: str, n: int, engine: str, workers: int) -> tuple[float, float, float]:
+    """Build ``n`` pairs; return (seconds, pairs/s, CPU seconds per pair; NaN for Ray)."""
     plan = PairPlan(judges=[judge], max_side=512, chain_length=4, block_size=8)
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
+        c0, t0 = _cpu_seconds(), time.perf_counter()
         build(images, Path(tmp) / "ds", n, plan, seed=0, workers=workers, engine=engine)
-        dt = time.perf_counter() - t0
-    return dt, n / dt
+        dt, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
+    return dt, n / dt, (cpu / n if engine == "local" else float("nan"))
 
 
 def main() -> None:
@@ -78,13 +87,18 @@ def main() -> None:
         configs = [("local", 1), ("local", 2)] + ([] if args.no_ray else [("ray", 2)])
         for judge, n in (("prior", args.pairs), ("iqa", args.iqa_pairs)):
             if judge not in JUDGES:
-                rows.append(f"| {judge} | - | - | - | - | judge not registered |")
+                rows.append(f"| {judge} | - | - | - | - | - | - | judge not registered |")
                 continue
             for engine, workers in configs:
-                dt, rate = run(images, judge, n, engine, workers)
+                load = os.getloadavg()[0]
+                dt, rate, cpu = run(images, judge, n, engine, workers)
                 print(f"{judge:6s} {engine:5s} w={workers}: {n} pairs in {dt:.1f} s = {rate:.1f}/s")
                 note = "includes Ray start-up" if engine == "ray" else ""
-                rows.append(f"| {judge} | {engine} | {workers} | {n} | {rate:.1f} | {note} |")
+                cpu_ms = "n/a" if cpu != cpu else f"{1000 * cpu:.0f}"
+                rows.append(
+                    f"| {judge} | {engine} | {workers} | {n} | {rate:.1f} | {cpu_ms} | "
+                    f"{load:.1f} | {note} |"
+                )
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.python_version()}"
     text = (
         "# RED pair building throughput\n\n"
@@ -92,9 +106,11 @@ def main() -> None:
         "4 with probability 0.3, wall time of `redaes.pairs.build` including process start-up "
         "and the final Parquet shards. `OMP_NUM_THREADS="
         f"{os.environ.get('OMP_NUM_THREADS', 'unset')}`.\n\n"
-        "| judge | engine | workers | pairs | pairs/s | note |\n|---|---|---|---|---|---|\n"
-        + "\n".join(rows)
-        + "\n"
+        "CPU ms/pair = process + worker CPU time per published pair (an estimate of the "
+        "throughput on idle cores: 2 cores ~ 2000 / (CPU ms/pair) pairs/s). 'load' is the 1-min "
+        "load average when the run started (other jobs shared the machine when it is > 2).\n\n"
+        "| judge | engine | workers | pairs | pairs/s | CPU ms/pair | load | note |\n"
+        "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text)

@@ -59,3 +59,16 @@ class VlmLikeJudge(BrightnessJudge):
 for _cls in (BrightnessJudge, ContraryJudge, SlowJudge, VlmLikeJudge):
     if _cls.name not in JUDGES:
         JUDGES.add(_cls.name, _cls)
+
+
+class BrokenJudge(Judge):
+    """Always raises (an endpoint that is down)."""
+
+    name = "test:broken"
+
+    def judge(self, source: Image.Image, edited: Image.Image, ctx: PairContext) -> JudgeResult:
+        raise ConnectionError("endpoint unreachable")
+
+
+if BrokenJudge.name not in JUDGES:
+    JUDGES.add(BrokenJudge.name, BrokenJudge)

@@ -202,3 +202,14 @@ def test_no_usable_images(tmp_path: Path) -> None:
         build(tmp_path / "imgs", tmp_path / "out", 3, fast_plan())
     with pytest.raises(DataError, match="not found"):
         build(tmp_path / "missing", tmp_path / "out", 3, fast_plan())
+
+
+def test_raising_judge_is_recorded_not_fatal(photos: Path, tmp_path: Path) -> None:
+    plan = fast_plan(judges=["test:brightness", "test:broken"], chain_length=0)
+    build(photos, tmp_path / "b", 4, plan)
+    for p in load_red(tmp_path / "b"):
+        broken = next(j for j in p.judges if j["judge"] == "test:broken")
+        assert broken["ok"] is False and "endpoint unreachable" in broken["error"]
+    strict = fast_plan(judges=["test:brightness", "test:broken"], chain_length=0, min_judges=2)
+    with pytest.raises(DataError, match="only 0 of 2 pairs survived"):
+        build(photos, tmp_path / "s", 2, strict)

@@ -82,3 +82,9 @@ def test_bad_plan_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_info_on_non_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(["pairs", "info", str(tmp_path)]) == 2
     assert "not a RED dataset folder" in capsys.readouterr().err
+
+
+def test_bad_plugin_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["pairs", "build", "--images", str(tmp_path), "--out", str(tmp_path / "o")]
+    assert _run([*argv, "--pairs", "2", "--plugin", "no_such_module_xyz"]) == 2
+    assert "no_such_module_xyz" in capsys.readouterr().err

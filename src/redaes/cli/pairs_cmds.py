@@ -48,7 +48,9 @@ def build_cmd(
     out: Path = typer.Option(..., "--out", help="dataset folder to write (resumable)"),
     n_pairs: int = typer.Option(..., "--pairs", help="exact number of pairs to publish"),
     chains: int | None = typer.Option(
-        None, "--chains", help="k strengths of one op per edit chain (0 = no chains)"
+        None,
+        "--chains",
+        help="k strengths of one op per chain (0 = none)",
     ),
     judge: list[str] | None = typer.Option(
         None, "--judge", help="judge name, repeatable (default: the plan's, 'prior')"
@@ -66,6 +68,8 @@ def build_cmd(
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or table"),
 ) -> None:
     """Build (or resume) a RED dataset of exactly --pairs pairs."""
+    import importlib
+
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -75,11 +79,15 @@ def build_cmd(
         TimeRemainingColumn,
     )
 
+    from redaes.errors import ConfigError
     from redaes.pairs.build import build, with_overrides
     from redaes.pairs.plan import PairPlan
 
     for module in plugin or []:
-        __import__(module)
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ConfigError(f"--plugin {module}: cannot import it ({exc})") from None
     plan = PairPlan.from_yaml(plan_file) if plan_file else PairPlan()
     plan = with_overrides(
         plan, chain_length=chains, max_side=max_side, judges=list(judge) if judge else None

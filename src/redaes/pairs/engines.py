@@ -96,10 +96,15 @@ class RayEngine:
 
     def run(self, blocks: list[int]) -> Iterator[BlockReport]:
         """Process ``blocks`` as Ray tasks, yielding reports as they arrive (any order)."""
+        import logging
+
         import ray.data
 
         if not blocks:
             return
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         ds = ray.data.from_items(
             [{"block": b} for b in blocks], override_num_blocks=len(blocks)
         ).map(partial(_ray_task, self.spec), num_cpus=1)

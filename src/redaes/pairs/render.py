@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import torch
 from PIL import Image
 
-from redaes.errors import ImageLoadError, RedaesError
+from redaes.errors import ImageLoadError
 from redaes.imageio import encode_image, load_image, pil_to_tensor, resize_long_side, tensor_to_pil
 from redaes.pairs import reasoning
 from redaes.pairs.plan import PairPlan, PlannedPair, Planner, Source
@@ -117,6 +117,21 @@ def _judges(spec: BuildSpec) -> list[Any]:
     return out
 
 
+def _judge_all(judge: Any, items: list[Any]) -> list[Any]:
+    """``judge.judge_batch(items)``; a judge that raises gets a failed verdict on every pair."""
+    from redaes.judges import JudgeResult
+
+    try:
+        results = list(judge.judge_batch(items))
+        if len(results) != len(items):
+            raise RuntimeError(f"returned {len(results)} verdicts for {len(items)} pairs")
+        return results
+    except Exception as exc:
+        name = getattr(judge, "name", type(judge).__name__)
+        log.warning("judge %s failed on a block: %s", name, exc)
+        return [JudgeResult.failure(name, f"{type(exc).__name__}: {exc}") for _ in items]
+
+
 def _render_unit(spec: BuildSpec, src: _Loaded, pairs: list[PlannedPair]) -> list[torch.Tensor]:
     """Edited tensors for the pairs of one unit (a chain of one op is one batched call)."""
     from redaes.edits import EditChain, create_edit
@@ -210,8 +225,8 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
             continue
         try:
             edited = _render_unit(spec, src, pairs)
-        except RedaesError as exc:
-            log.warning("render failed for unit %d: %s", pairs[0].unit, exc)
+        except Exception as exc:  # one odd image must not stop the build: counted, reported
+            log.warning("render failed for unit %d (%s): %s", pairs[0].unit, pairs[0].edits(), exc)
             report.render_failed += len(pairs)
             continue
         staged.extend((pp, src, tensor_to_pil(t)) for pp, t in zip(pairs, edited, strict=True))
@@ -228,7 +243,7 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
         )
         for pp, src, ed in staged
     ]
-    verdicts = [judge.judge_batch(items) for judge in _judges(spec)] if items else []
+    verdicts = [_judge_all(judge, items) for judge in _judges(spec)] if items else []
     rows: list[dict[str, Any]] = []
     for i, (pp, src, ed) in enumerate(staged):
         results = [v[i] for v in verdicts]
