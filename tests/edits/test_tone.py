@@ -138,3 +138,31 @@ def test_physical_amount_matches_op_physical(name: str) -> None:
     assert amount.tolist() == pytest.approx([op.physical(v) for v in STRENGTHS], abs=1e-5)
     amount.sum().backward()
     assert s.grad is not None and bool((s.grad != 0).all())
+
+
+def test_srgb_curves_match_kornia_and_invert() -> None:
+    from kornia.color import linear_rgb_to_rgb
+
+    from redaes.edits.tone import linear_to_srgb, srgb_to_linear
+
+    v = torch.linspace(0.0, 1.0, 4097, dtype=torch.float64).expand(1, 3, 1, -1)
+    torch.testing.assert_close(srgb_to_linear(v), rgb_to_linear_rgb(v), atol=1e-8, rtol=0)
+    torch.testing.assert_close(linear_to_srgb(v), linear_rgb_to_rgb(v), atol=1e-7, rtol=0)
+    torch.testing.assert_close(linear_to_srgb(srgb_to_linear(v)), v, atol=1e-9, rtol=0)
+
+
+def test_scale_linear_light_fast_path_is_bit_identical_and_differentiable() -> None:
+    from redaes.edits.tone import scale_linear_light
+
+    x = torch.stack([natural_like(seed=5), natural_like(seed=6) ** 3])  # includes deep shadows
+    gain = torch.tensor([0.3, 3.0]).view(2, 1, 1, 1)
+    fast = scale_linear_light(x, gain)
+    with_grad = scale_linear_light(x.clone().requires_grad_(True), gain).detach()
+    assert torch.equal(fast, with_grad)
+    xd = torch.rand(2, 3, 5, 5, dtype=torch.float64, requires_grad=True)
+    gd = torch.tensor([[0.4], [2.5]], dtype=torch.float64, requires_grad=True)
+
+    def fn(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return scale_linear_light(a, b.view(2, 1, 1, 1))
+
+    assert torch.autograd.gradcheck(fn, (xd, gd))

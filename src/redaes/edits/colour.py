@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 
 import torch
-from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
 
 from redaes.edits.base import EditOp, OpInfo, per_sample, register_op
-from redaes.edits.tone import _REC709, luma, physical_amount
+from redaes.edits.tone import _REC709, luma, physical_amount, scale_linear_light
 
 # CIE XYZ (D65) -> linear sRGB.
 _XYZ_TO_RGB = (
@@ -29,8 +28,7 @@ def _apply_linear_gains(x: torch.Tensor, gains: torch.Tensor) -> torch.Tensor:
     """Multiply linear light by gains ``(N, 3)`` normalised to unit Rec.709 luminance."""
     w = gains.new_tensor(_REC709)
     gains = gains / (gains * w).sum(dim=1, keepdim=True)
-    linear = rgb_to_linear_rgb(x) * gains[:, :, None, None]
-    return linear_rgb_to_rgb(linear.clamp(0.0, 1.0))
+    return scale_linear_light(x, gains[:, :, None, None])
 
 
 def planckian_rgb(kelvin: torch.Tensor) -> torch.Tensor:
@@ -62,7 +60,12 @@ def planckian_rgb(kelvin: torch.Tensor) -> torch.Tensor:
 def _chroma_scale(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
     """Scale each pixel's distance from its luma by ``factor`` (broadcast to (N, 1, H, W))."""
     y = luma(x)
-    return y + factor * (x - y)
+    return torch.addcmul(y, x - y, factor)
+
+
+def apply_colour_matrix(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """Apply one 3x3 matrix per image (``(N, 3, 3)``) to every pixel of ``x`` (N, 3, H, W)."""
+    return torch.einsum("nij,njhw->nihw", matrix, x)
 
 
 @register_op
@@ -85,7 +88,10 @@ class Saturation(EditOp):
     )
 
     def apply(self, x: torch.Tensor, s: torch.Tensor, seeds: list[int]) -> torch.Tensor:
-        return _chroma_scale(x, 1.0 + per_sample(physical_amount(self.info, s)) / 100.0)
+        f = (1.0 + physical_amount(self.info, s) / 100.0)[:, None, None]
+        to_grey = x.new_tensor(_REC709).expand(3, 3)  # every row: luma weights
+        eye = torch.eye(3, dtype=x.dtype, device=x.device)
+        return apply_colour_matrix(x, f * eye + (1.0 - f) * to_grey)
 
 
 @register_op
@@ -216,5 +222,4 @@ class Hue(EditOp):
             ],
             dim=-2,
         )
-        matrix = torch.linalg.inv(to_ycc) @ rot @ to_ycc
-        return torch.einsum("nij,njhw->nihw", matrix, x)
+        return apply_colour_matrix(x, torch.linalg.inv(to_ycc) @ rot @ to_ycc)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
 from kornia.filters import gaussian_blur2d, get_gaussian_kernel2d, guided_blur
 
 from redaes.edits.base import EditOp, OpInfo, per_sample, register_op, seeded_generator
-from redaes.edits.tone import luma, physical_amount
+from redaes.edits.tone import luma, physical_amount, scale_linear_light
 
 _HAZE_AIRLIGHT = (0.86, 0.89, 0.93)  # a bright, slightly cool veil colour (sRGB)
 _GRAIN_SIGMA_PX = 0.6  # grain size: white noise blurred by this Gaussian sigma
@@ -55,8 +54,7 @@ class Vignette(EditOp):
 
     def apply(self, x: torch.Tensor, s: torch.Tensor, seeds: list[int]) -> torch.Tensor:
         stops = per_sample(physical_amount(self.info, s))
-        gain = torch.pow(2.0, -stops * _radius2(x.shape[2], x.shape[3], x))
-        return linear_rgb_to_rgb((rgb_to_linear_rgb(x) * gain).clamp(0.0, 1.0))
+        return scale_linear_light(x, torch.exp2(-stops * _radius2(x.shape[2], x.shape[3], x)))
 
 
 @register_op

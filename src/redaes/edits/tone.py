@@ -8,8 +8,9 @@ families.
 
 from __future__ import annotations
 
+import math
+
 import torch
-from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
 
 from redaes.edits.base import EditOp, OpInfo, per_sample, register_op
 
@@ -25,8 +26,7 @@ def physical_amount(info: OpInfo, s: torch.Tensor) -> torch.Tensor:
 
 def luma(x: torch.Tensor) -> torch.Tensor:
     """Rec.709 luma of sRGB values, ``(N, 3, H, W)`` -> ``(N, 1, H, W)``."""
-    w = x.new_tensor(_REC709).view(1, 3, 1, 1)
-    return (x * w).sum(dim=1, keepdim=True)
+    return torch.nn.functional.conv2d(x, x.new_tensor(_REC709).view(1, 3, 1, 1))
 
 
 def smoothstep(edge0: float, edge1: float, v: torch.Tensor) -> torch.Tensor:
@@ -35,10 +35,54 @@ def smoothstep(edge0: float, edge1: float, v: torch.Tensor) -> torch.Tensor:
     return t * t * (3.0 - 2.0 * t)
 
 
+_A = 0.055  # sRGB transfer-function offset
+_T_SRGB = 0.04045  # sRGB value where the linear toe ends
+_T_LINEAR = _T_SRGB / 12.92  # the same point in linear light
+_LOG_SCALE_DEC = torch.tensor(-2.4 * math.log(1 + _A))  # log((v + a) / (1 + a)) ** 2.4 offset
+_LOG_SCALE_ENC = torch.tensor(math.log(1 + _A))
+
+
+def srgb_to_linear(v: torch.Tensor) -> torch.Tensor:
+    """The exact sRGB decoding curve, elementwise and differentiable.
+
+    Written with ``exp``/``log`` and no branch (about twice as fast on CPU as ``torch.pow`` with
+    ``torch.where``): the linear toe below 0.04045 is added as ``(v - max(v, 0.04045)) / 12.92``.
+    """
+    u = v.clamp_min(_T_SRGB)
+    toe = v - u
+    power = ((u + _A).log() * 2.4 + _LOG_SCALE_DEC).exp()
+    return power.add(toe, alpha=1 / 12.92)
+
+
+def linear_to_srgb(v: torch.Tensor) -> torch.Tensor:
+    """The exact sRGB encoding curve (inverse of :func:`srgb_to_linear`), same technique."""
+    toe = v.clamp_max(_T_LINEAR) - _T_LINEAR
+    power = (v.clamp_min(_T_LINEAR).log() * (1 / 2.4) + _LOG_SCALE_ENC).exp()
+    return power.add(toe, alpha=12.92) - _A
+
+
+def scale_linear_light(x: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
+    """Scale linear light: ``linear_to_srgb(min(gain * srgb_to_linear(x), 1))``.
+
+    ``gain`` broadcasts against ``x``: ``(N, 1, 1, 1)`` exposure, ``(N, 3, 1, 1)`` white balance
+    gains or a ``(N, 1, H, W)`` map. Differentiable w.r.t. ``x`` and ``gain``. Without autograd
+    it runs the same arithmetic in place on two buffers (on CPU, allocating fresh image-sized
+    tensors costs more than the arithmetic), with bit-identical results.
+    """
+    if torch.is_grad_enabled() and (x.requires_grad or gain.requires_grad):
+        return linear_to_srgb((srgb_to_linear(x) * gain).clamp_max(1.0))
+    buf = x.clamp_min(_T_SRGB)
+    toe = torch.sub(x, buf)
+    buf.add_(_A).log_().mul_(2.4).add_(_LOG_SCALE_DEC).exp_().add_(toe, alpha=1 / 12.92)
+    buf.mul_(gain).clamp_max_(1.0)
+    toe.copy_(buf).clamp_max_(_T_LINEAR).sub_(_T_LINEAR)
+    buf.clamp_min_(_T_LINEAR).log_().mul_(1 / 2.4).add_(_LOG_SCALE_ENC).exp_()
+    return buf.add_(toe, alpha=12.92).sub_(_A)
+
+
 def _masked_exposure(x: torch.Tensor, ev: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Scale linear light by ``2 ** (ev * mask)`` (``ev`` (N,1,1,1), ``mask`` (N,1,H,W))."""
-    linear = rgb_to_linear_rgb(x) * torch.pow(2.0, ev * mask)
-    return linear_rgb_to_rgb(linear.clamp(0.0, 1.0))
+    return scale_linear_light(x, torch.exp2(ev * mask))
 
 
 @register_op
@@ -59,9 +103,7 @@ class Exposure(EditOp):
     )
 
     def apply(self, x: torch.Tensor, s: torch.Tensor, seeds: list[int]) -> torch.Tensor:
-        ev = per_sample(s) * self.info.at_plus_one
-        linear = rgb_to_linear_rgb(x) * torch.pow(2.0, ev)
-        return linear_rgb_to_rgb(linear.clamp(0.0, 1.0))
+        return scale_linear_light(x, torch.exp2(per_sample(s) * self.info.at_plus_one))
 
 
 @register_op
@@ -86,7 +128,7 @@ class Contrast(EditOp):
 
     def apply(self, x: torch.Tensor, s: torch.Tensor, seeds: list[int]) -> torch.Tensor:
         slope = 1.0 + per_sample(physical_amount(self.info, s)) / 100.0
-        return 0.5 + slope * (x - 0.5)
+        return torch.addcmul(0.5 * (1.0 - slope), x, slope)
 
 
 @register_op
@@ -166,7 +208,7 @@ class Gamma(EditOp):
 
     def apply(self, x: torch.Tensor, s: torch.Tensor, seeds: list[int]) -> torch.Tensor:
         g = per_sample(physical_amount(self.info, s))
-        return torch.pow(x.clamp_min(1e-6), g)
+        return torch.exp(torch.log(x.clamp_min(1e-6)) * g)
 
 
 @register_op
@@ -192,6 +234,6 @@ class BlackPoint(EditOp):
 
     def apply(self, x: torch.Tensor, s: torch.Tensor, seeds: list[int]) -> torch.Tensor:
         level = per_sample(physical_amount(self.info, s)) / 255.0
-        lifted = level + (1.0 - level) * x
-        crushed = (x + level) / (1.0 + level)
-        return torch.where(level >= 0, lifted, crushed)
+        slope = torch.where(level >= 0, 1.0 - level, 1.0 / (1.0 + level))
+        offset = torch.where(level >= 0, level, level / (1.0 + level))
+        return torch.addcmul(offset, x, slope)
