@@ -68,7 +68,7 @@ class RedData:
 
 def _default_loader() -> RedLoader:
     try:
-        from redaes.data import load_red  # type: ignore[attr-defined,unused-ignore]
+        from redaes.data import load_red
     except ImportError as exc:
         raise DataError(f"the red benchmark needs redaes.data.load_red ({exc})") from None
     loader: RedLoader = load_red

@@ -28,7 +28,7 @@ def _names(kind: str) -> list[str]:
         return ASSESSORS.names()
     if kind == "benchmarks":
         try:
-            from redaes.benchmarks import BENCHMARKS  # type: ignore[attr-defined]
+            from redaes.benchmarks import BENCHMARKS
         except ImportError:
             return []
         return list(BENCHMARKS.names())
