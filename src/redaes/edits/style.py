@@ -110,7 +110,8 @@ class Haze(EditOp):
     (uniform veil, lower contrast, raised blacks); ``+1`` = 50 % veil.
     ``-a``: He et al.'s dark channel prior dehaze with ``omega = a/100`` (``-1`` = 90 %): airlight
     from the brightest 0.1 % of the dark channel, transmission ``1 - omega * dark(I / A)`` from a
-    min-filter (patch ~1/32 of the short side) refined by a guided filter on luma, then
+    min-filter (patch ~1/32 of the short side) on a block-averaged copy at up to 1/4
+    resolution, refined by a fast guided filter on full-resolution luma, then
     ``J = (I - A) / max(t, 0.1) + A``.
     """
 
@@ -130,11 +131,12 @@ class Haze(EditOp):
     def apply(self, x: torch.Tensor, s: torch.Tensor, seeds: list[int]) -> torch.Tensor:
         amount = per_sample(physical_amount(self.info, s)) / 100.0
         veil = x.new_tensor(_HAZE_AIRLIGHT).view(1, 3, 1, 1)
-        hazy = torch.lerp(x, veil, amount.clamp_min(0.0))
         if not bool((s < 0).any()):
-            return hazy
+            return torch.lerp(x, veil, amount)
         dehazed = self._dehaze(x, (-amount).clamp_min(0.0))
-        return dehazed if bool((s < 0).all()) else torch.where(amount < 0, dehazed, hazy)
+        if bool((s < 0).all()):
+            return dehazed
+        return torch.where(amount < 0, dehazed, torch.lerp(x, veil, amount.clamp_min(0.0)))
 
     @staticmethod
     def _dehaze(x: torch.Tensor, omega: torch.Tensor) -> torch.Tensor:
@@ -143,22 +145,21 @@ class Haze(EditOp):
         patch = _odd(min(h, w) / 32 / f)
 
         def dark_channel(img: torch.Tensor) -> torch.Tensor:
-            m = -F.max_pool2d(-img.amin(dim=1, keepdim=True), f, ceil_mode=True)
-            m = F.pad(m, (patch // 2,) * 4, mode="replicate")
+            m = F.pad(img.amin(dim=1, keepdim=True), (patch // 2,) * 4, mode="replicate")
             return -F.max_pool2d(-m, patch, stride=1)
 
         small = F.avg_pool2d(x, f, ceil_mode=True) if f > 1 else x
-        dark = dark_channel(x).flatten(1)
+        dark = dark_channel(small).flatten(1)
         top = max(1, dark.shape[1] // 1000)
         idx = dark.topk(top, dim=1).indices
         airlight = small.flatten(2).gather(2, idx[:, None, :].expand(n, 3, top)).mean(dim=2)
         airlight = airlight.clamp_min(0.05)[:, :, None, None]
-        raw_t = 1.0 - omega * dark_channel(x / airlight)
+        raw_t = 1.0 - omega * dark_channel(small / airlight)
         if f > 1:
             raw_t = F.interpolate(raw_t, size=(h, w), mode="nearest")
         k = _odd(4 * patch * f)
         t = guided_blur(luma(x), raw_t, k, 1e-3, subsample=f, separable=True).clamp(0.1, 1.0)
-        return (x - airlight) / t + airlight
+        return torch.addcmul(x, x - airlight, t.reciprocal() - 1.0)  # (x - A) / t + A
 
 
 @register_op
