@@ -70,6 +70,25 @@ def run(images: Path, judge: str, n: int, engine: str, workers: int) -> tuple[fl
     return dt, n / dt, (cpu / n if engine == "local" else float("nan"))
 
 
+def warm_cpu_cost(images: Path, n: int) -> float:
+    """CPU ms per pair of a warm, single-threaded, in-process build with the prior judge.
+
+    Unlike wall time this barely depends on other jobs sharing the machine.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    plan = PairPlan(judges=["prior"], max_side=512, chain_length=4, block_size=8)
+    with tempfile.TemporaryDirectory() as tmp:
+        build(images, Path(tmp) / "warm", 16, plan, seed=1)
+        t0 = time.process_time()
+        build(images, Path(tmp) / "ds", n, plan, seed=0)
+        cost = 1000 * (time.process_time() - t0) / n
+    torch.set_num_threads(threads)
+    return cost
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--pairs", type=int, default=300)
@@ -84,6 +103,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         images = Path(tmp) / "photos"
         n_photos = collect_photos(images)
+        warm = warm_cpu_cost(images, args.pairs)
         configs = [("local", 1), ("local", 2)] + ([] if args.no_ray else [("ray", 2)])
         for judge, n in (("prior", args.pairs), ("iqa", args.iqa_pairs)):
             if judge not in JUDGES:
@@ -109,6 +129,9 @@ def main() -> None:
         "CPU ms/pair = process + worker CPU time per published pair (an estimate of the "
         "throughput on idle cores: 2 cores ~ 2000 / (CPU ms/pair) pairs/s). 'load' is the 1-min "
         "load average when the run started (other jobs shared the machine when it is > 2).\n\n"
+        f"Warm single-threaded in-process CPU cost with the prior judge: **{warm:.0f} ms/pair**, "
+        f"i.e. about {2000 / warm:.0f} pairs/s on 2 idle cores with 2 workers (ignoring worker "
+        "start-up of a few seconds).\n\n"
         "| judge | engine | workers | pairs | pairs/s | CPU ms/pair | load | note |\n"
         "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )

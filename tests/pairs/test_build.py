@@ -213,3 +213,12 @@ def test_raising_judge_is_recorded_not_fatal(photos: Path, tmp_path: Path) -> No
     strict = fast_plan(judges=["test:brightness", "test:broken"], chain_length=0, min_judges=2)
     with pytest.raises(DataError, match="only 0 of 2 pairs survived"):
         build(photos, tmp_path / "s", 2, strict)
+
+
+def test_max_side_respected_in_one_process(photos: Path, tmp_path: Path) -> None:
+    for side in (48, 96):
+        build(photos, tmp_path / str(side), 3, fast_plan(max_side=side, chain_length=0), seed=2)
+        for p in load_red(tmp_path / str(side)):
+            with Image.open(photos / p.source_path) as original:
+                assert max(p.source_image.size) == min(side, max(original.size))
+            assert max(p.width, p.height) <= side

@@ -81,16 +81,17 @@ class _Loaded:
 
 
 # Per-process caches (workers are long-lived; each has its own copy).
-_SOURCE_CACHE: dict[tuple[str, int], _Loaded | str] = {}
+_SOURCE_CACHE: dict[tuple[Any, ...], _Loaded | str] = {}
 _JUDGE_CACHE: dict[str, Any] = {}
 
 
 def _load_source(spec: BuildSpec, idx: int) -> _Loaded | str:
-    key = (spec.root, idx)
+    src = spec.sources[idx]
+    p = spec.plan
+    key = (spec.root, src.path, src.sha256, p.max_side, p.image_format, p.jpeg_quality)
     if key not in _SOURCE_CACHE:
         if len(_SOURCE_CACHE) > 64:
             _SOURCE_CACHE.clear()
-        src = spec.sources[idx]
         try:
             img = resize_long_side(load_image(Path(spec.root) / src.path), spec.plan.max_side)
             _SOURCE_CACHE[key] = _Loaded(img, pil_to_tensor(img), _encode(spec, img))
