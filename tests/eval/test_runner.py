@@ -46,6 +46,17 @@ def make_tad(root: Path, n: int = N) -> Path:
     return root
 
 
+def make_flickr(root: Path, n: int = N) -> Path:
+    names = [f"f{i}.jpg" for i in range(n)]
+    lines = "".join(f"{name} {1 + 4 * i / n:.3f}\n" for i, name in enumerate(names))
+    (root / "40K").mkdir(parents=True)
+    (root / "FLICKR-AES_image_score.txt").write_text(lines)
+    (root / "test.txt").write_text("\n".join(names) + "\n")
+    for i, name in enumerate(names):
+        write_image(root / "40K" / name, 0.1 + 0.8 * ((i * 5) % n) / n)  # a shuffled order
+    return root
+
+
 def test_evaluate_api_metrics_and_cache(tmp_path: Path) -> None:
     root = make_ava(tmp_path / "ava")
     (res,) = evaluate(
@@ -133,34 +144,24 @@ def test_unreadable_image_costs_only_itself(tmp_path: Path) -> None:
 
 def test_cli_end_to_end_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ava, tad, out = make_ava(tmp_path / "ava"), make_tad(tmp_path / "tad"), tmp_path / "rep"
-    argv = [
-        "eval",
-        "--model",
-        "tests.eval.fakes:brightness",
-        "--benchmark",
-        "ava,tad66k",
-        "--root",
-        f"tad66k={tad}",
-        "--root",
-        str(ava),
-        "--out",
-        str(out),
-        "--bootstrap",
-        "40",
-        "--batch-size",
-        "3",
-        "--no-progress",
-    ]
+    flickr = make_flickr(tmp_path / "flickr")
+    names = "ava,tad66k,flickr-aes"
+    roots = ["--root", f"tad66k={tad}", "--root", str(ava), "--root", str(flickr)]
+    argv = ["eval", "--model", "tests.eval.fakes:brightness", "--benchmark", names, *roots]
+    argv += ["--out", str(out), "--bootstrap", "40", "--batch-size", "3", "--no-progress"]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    assert "ava: n=12" in printed and "mean over 2 benchmarks" in printed
+    assert "ava: n=12" in printed and "mean over 3 benchmarks" in printed
     report = json.loads((out / "report.json").read_text())
     assert {"date", "versions", "machine", "model", "config", "benchmarks", "mean"} <= set(report)
     assert {"redaes", "torch", "numpy"} <= set(report["versions"])
     by = {b["benchmark"]: b for b in report["benchmarks"]}
     assert by["ava"]["metrics"]["srcc"]["value"] == pytest.approx(1.0)
     assert by["tad66k"]["metrics"]["srcc"]["value"] == pytest.approx(-1.0)
-    assert report["mean"]["srcc"] == pytest.approx(0.0)
+    flickr_srcc = by["flickr-aes"]["metrics"]["srcc"]["value"]
+    assert -0.9 < flickr_srcc < 0.9  # shuffled brightness: neither agreement nor reversal
+    assert report["mean"]["srcc"] == pytest.approx(flickr_srcc / 3)
+    assert report["mean"]["benchmarks"] == ["ava", "tad66k", "flickr-aes"]
     assert by["ava"]["provenance"]["root"] == str(ava.resolve())
     assert len(by["tad66k"]["provenance"]["label_files"][0]["sha256"]) == 64
     for b in by.values():
@@ -172,6 +173,9 @@ def test_cli_end_to_end_report(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "| **tests.eval.fakes:brightness** (this run)" in md
     assert "TANet (published)" in md and "RED-Aes (RED-20k) (published)" in md
     assert "## Cross-dataset (PLCC/SRCC)" in md and "0.751/0.738" in md
+    red_row = next(x for x in md.splitlines() if x.startswith("| RED-Aes (RED-20k) (published;"))
+    assert red_row.endswith("0.663/0.647 |")  # the paper's mean3 matches this run's three sets
+    assert "0.838/0.840 | - | - | - |" in md  # an in-domain AVA number gets no mean
 
 
 @pytest.mark.parametrize(

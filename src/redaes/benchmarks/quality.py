@@ -201,6 +201,8 @@ class Generic(Benchmark):
         score_range: the scores' range ``(lo, hi)``.
         image_dir: folder of the images under the root.
         higher_is_better: False for e.g. distortion scores.
+
+    Errors name the file and the line (CSV, JSON Lines) or the 1-based item (JSON array).
     """
 
     name = "generic"

@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
             "seed": seed,
         }
         report = write_report(results, out, model_info, config, plots=plots)
-        console = Console()
+        console = Console(soft_wrap=True)
         for b in report["benchmarks"]:
             m = b["metrics"]
             shown = ", ".join(

@@ -79,7 +79,7 @@ def _mean_row(results: Sequence[BenchmarkResult]) -> dict[str, Any] | None:
 def _fmt(x: float | None, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
-    return f"{x:.{digits}f}"
+    return f"{round(x, digits) + 0.0:.{digits}f}"  # no "-0.000"
 
 
 def _ci(m: dict[str, float | None]) -> str:
@@ -144,24 +144,28 @@ def _markdown(report: dict[str, Any], refs: list[dict[str, Any]]) -> str:
         ]
         mean_cell = f"{_fmt(mean['plcc'])}/{_fmt(mean['srcc'])}" if mean else "n/a"
         lines.append(f"| **{model}** | " + " | ".join(cells) + f" | {mean_cell} |")
-        systems = sorted({r["system"] for r in refs if r["benchmark"] in set(names)})
-        for system in systems:
-            own = {r["benchmark"]: r for r in refs if r["system"] == system}
+        groups = sorted({(r["system"], r["table"]) for r in refs})
+        for system, table in groups:
+            own = {r["benchmark"]: r for r in refs if (r["system"], r["table"]) == (system, table)}
+            means = [
+                k for k, members in MEAN_SETS.items() if k in own and set(members) == set(names)
+            ]
+            if not (set(own) & set(names)) and not means:
+                continue
             row = [
                 f"{_fmt(own[n]['plcc'])}/{_fmt(own[n]['srcc'])}" if n in own else "-" for n in names
             ]
-            means = [
-                f"{_fmt(own[k]['plcc'])}/{_fmt(own[k]['srcc'])} ({k})"
-                for k, members in MEAN_SETS.items()
-                if k in own and set(members) >= set(names)
-            ]
+            mean_cell = (
+                f"{_fmt(own[means[0]]['plcc'])}/{_fmt(own[means[0]]['srcc'])}" if means else "-"
+            )
             lines.append(
-                f"| {system} (published) | " + " | ".join(row) + f" | {', '.join(means) or '-'} |"
+                f"| {system} (published; {table}) | " + " | ".join(row) + f" | {mean_cell} |"
             )
         lines += [
             "",
             "Published rows come from the cited papers with their own protocols (see the "
-            "per-benchmark tables); mean3 = ava, flickr-aes, tad66k; mean5 adds para and aadb.",
+            "per-benchmark tables); a published mean is shown only when it covers exactly the "
+            "benchmarks of this run (mean3 = ava, flickr-aes, tad66k; mean5 adds para, aadb).",
             "",
         ]
     return "\n".join(lines)

@@ -149,7 +149,7 @@ def _run_mos(
     metrics = compute_metrics(
         pred,
         gt,
-        gt_threshold=sign * gt_thr if data.higher_is_better else None,
+        gt_threshold=gt_thr if data.higher_is_better else None,  # no accuracy on negated gt
         pred_threshold=pred_thr if data.higher_is_better else None,
         n_resamples=cfg["n_resamples"],
         seed=cfg["seed"],
