@@ -222,3 +222,15 @@ def test_max_side_respected_in_one_process(photos: Path, tmp_path: Path) -> None
             with Image.open(photos / p.source_path) as original:
                 assert max(p.source_image.size) == min(side, max(original.size))
             assert max(p.width, p.height) <= side
+
+
+def test_prior_judge_dataset_reasoning(photos: Path, tmp_path: Path) -> None:
+    """The default judge end to end: measured evidence from its statistics, sign-consistent."""
+    plan = fast_plan(judges=["prior"], ops={})  # every registered op
+    summary = build(photos, tmp_path / "p", 10, plan, seed=3)
+    assert summary["judges"] == ["prior"] and summary["pairs"] == 10
+    words = {"improve": "raises", "degrade": "lowers", "neutral": "barely changes"}
+    for p in load_red(tmp_path / "p"):
+        assert p.judges[0]["ok"] and p.delta == pytest.approx(p.judges[0]["delta"])
+        assert f"Overall the edit {words[direction(p.delta, 0.1)]}" in p.reasoning
+        assert p.delta_std > 0  # a lone judge reports its confidence floor
