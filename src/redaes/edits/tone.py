@@ -38,8 +38,8 @@ def smoothstep(edge0: float, edge1: float, v: torch.Tensor) -> torch.Tensor:
 _A = 0.055  # sRGB transfer-function offset
 _T_SRGB = 0.04045  # sRGB value where the linear toe ends
 _T_LINEAR = _T_SRGB / 12.92  # the same point in linear light
-_LOG_SCALE_DEC = torch.tensor(-2.4 * math.log(1 + _A))  # log((v + a) / (1 + a)) ** 2.4 offset
-_LOG_SCALE_ENC = torch.tensor(math.log(1 + _A))
+_LOG_SCALE_DEC = -2.4 * math.log(1 + _A)  # ((v + a) / (1 + a)) ** 2.4 = exp(2.4 log(v + a) + this)
+_LOG_SCALE_ENC = math.log(1 + _A)
 
 
 def srgb_to_linear(v: torch.Tensor) -> torch.Tensor:
