@@ -12,9 +12,8 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 
-from redaes.imageio import ImageInput, as_pil, resize_long_side
+from redaes.imageio import ImageInput, as_pil
 
 
 @dataclass(frozen=True)
@@ -61,13 +60,15 @@ def _as_array(image: ImageInput | torch.Tensor, max_side: int) -> tuple[np.ndarr
         t = image.detach().float().clamp(0, 1)
         if t.ndim == 4:
             t = t[0]
-        h, w = int(t.shape[1]), int(t.shape[2])
-        pil = Image.fromarray((t.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8))
+        arr = (t.permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
     else:
-        pil = as_pil(image)
-        w, h = pil.size
-    small = resize_long_side(pil, max_side)
-    return np.asarray(small, dtype=np.float64) / 255.0, w, h
+        arr = np.asarray(as_pil(image), dtype=np.uint8)
+    h, w = arr.shape[:2]
+    scale = max_side / max(h, w)
+    if scale < 1.0:  # area averaging: fast and alias-free for statistics
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        arr = cv2.resize(arr, size, interpolation=cv2.INTER_AREA)
+    return arr.astype(np.float32) / np.float32(255.0), w, h
 
 
 def measure(image: ImageInput | torch.Tensor, max_side: int = 512) -> ImageStats:
@@ -75,14 +76,14 @@ def measure(image: ImageInput | torch.Tensor, max_side: int = 512) -> ImageStats
     rgb, w, h = _as_array(image, max_side)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     luma = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    mx, mn = rgb.max(axis=2), rgb.min(axis=2)
+    mx, mn = np.maximum(np.maximum(r, g), b), np.minimum(np.minimum(r, g), b)
     sat = np.where(mx > 1e-6, (mx - mn) / np.maximum(mx, 1e-6), 0.0)
     rg, yb = r - g, 0.5 * (r + g) - b
     colourfulness = float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
-    luma255 = (luma * 255.0).astype(np.float32)
+    luma255 = (luma * 255.0).astype(np.float32, copy=False)
     lap = cv2.Laplacian(luma255, cv2.CV_32F, ksize=3)
     hh, ww = luma.shape
-    conv = cv2.filter2D(luma * 255.0, cv2.CV_64F, _IMMERKAER)
+    conv = cv2.filter2D(luma255, cv2.CV_32F, _IMMERKAER.astype(np.float32))
     noise = float(
         np.sqrt(np.pi / 2.0)
         / (6.0 * max(hh - 2, 1) * max(ww - 2, 1))
