@@ -248,3 +248,12 @@ def test_plots_need_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ConfigError, match=r"redaes\[eval\]"):
         scatter_png([1.0, 2.0], [1.0, 2.0], None, "t")
+
+
+def test_another_root_gets_its_own_cache(tmp_path: Path) -> None:
+    model, out = "tests.eval.fakes:counting_brightness", tmp_path / "out"
+    one, two = make_ava(tmp_path / "a"), make_ava(tmp_path / "b", n=6)
+    evaluate(model, [Target("ava", one)], out, n_resamples=5)
+    evaluate(model, [Target("ava", two)], out, n_resamples=5)
+    assert sum(fakes.CALLS) == N + 6  # same keys, other images: nothing reused
+    assert len(list((out / "cache").rglob("ava-test-*.jsonl"))) == 2

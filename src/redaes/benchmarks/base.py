@@ -13,6 +13,7 @@ Splits without an official list fall back to a deterministic hash split
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import math
@@ -182,14 +183,7 @@ class Benchmark(ABC):
 _LISTINGS: dict[str, frozenset[str]] = {}
 
 
-def exists(path: str | Path) -> bool:
-    """Whether file ``path`` exists, from a cached listing of its folder (one scan per folder).
-
-    The cache is cleared at the start of every :meth:`Benchmark.load` (a load sees the disk as
-    it was when the load started), which keeps a 255k-image label file at one ``scandir`` per
-    folder instead of several ``stat`` calls per row.
-    """
-    folder, name = os.path.split(os.fspath(path))
+def _listing(folder: str) -> frozenset[str]:
     names = _LISTINGS.get(folder)
     if names is None:
         try:
@@ -198,7 +192,18 @@ def exists(path: str | Path) -> bool:
         except OSError:
             names = frozenset()
         _LISTINGS[folder] = names
-    return name in names
+    return names
+
+
+def exists(path: str | Path) -> bool:
+    """Whether file ``path`` exists, from a cached listing of its folder (one scan per folder).
+
+    The cache is cleared at the start of every :meth:`Benchmark.load` (a load sees the disk as
+    it was when the load started), which keeps a 255k-image label file at one ``scandir`` per
+    folder instead of several ``stat`` calls per row.
+    """
+    folder, name = os.path.split(os.fspath(path))
+    return name in _listing(folder)
 
 
 def clear_listing_cache() -> None:
@@ -273,16 +278,21 @@ def to_float(value: str, path: Path, line: int, what: str = "score") -> float:
     return x
 
 
+@functools.lru_cache(maxsize=256)
+def _folders(base: str, image_dirs: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(os.path.join(base, d) if d else base for d in image_dirs)
+
+
 def resolve_image(root: Path, name: str, image_dirs: Sequence[str]) -> str:
     """First existing ``root/dir/name`` over ``image_dirs`` (else the first candidate)."""
-    base = os.fspath(root)
-    candidates = [
-        os.path.join(base, d, name) if d else os.path.join(base, name) for d in image_dirs
-    ]
-    for c in candidates:
-        if exists(c):
-            return c
-    return candidates[0]
+    sub, leaf = os.path.split(name)
+    first = ""
+    for f in _folders(os.fspath(root), tuple(image_dirs)):
+        folder = os.path.join(f, sub) if sub else f
+        if leaf in _listing(folder):
+            return folder + os.sep + leaf
+        first = first or folder + os.sep + leaf
+    return first
 
 
 def strip_first(rel: str) -> str:

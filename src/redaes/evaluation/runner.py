@@ -1,9 +1,11 @@
 """The evaluation runner: one model on one or more benchmarks, batched, cached and resumable.
 
 :func:`evaluate` scores every image of each benchmark split that is not in the predictions cache
-(``OUT/cache/<model>/<benchmark>-<split>.jsonl``), in batches, appending each batch to the cache;
-a re-run scores only what is missing. ``limit`` takes a deterministic subset (a permutation drawn
-with ``seed``, so the same limit gives the same images). Metrics come from :mod:`redaes.metrics`.
+(``OUT/cache/<model>/<benchmark>-<split>-<root hash>.jsonl``), in batches, appending each batch
+to the cache; a re-run scores only what is missing. The cache trusts the model name: a changed
+model under the same name needs a new ``out`` folder. ``limit`` takes a deterministic subset (a
+permutation drawn with ``seed``: the same limit gives the same images). Metrics come from
+:mod:`redaes.metrics`.
 
 Ground truth with ``higher_is_better = False`` is negated before the metrics, so a positive
 correlation always means "agrees with the benchmark".
@@ -11,6 +13,7 @@ correlation always means "agrees with the benchmark".
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -272,7 +275,9 @@ def evaluate(
     with _progress(progress) as bar:
         for t in targets:
             bench = create_benchmark(t.name, **t.options)
-            path = Path(out) / "cache" / slug(model_name) / f"{slug(t.name)}-{slug(split)}.jsonl"
+            where = hashlib.sha256(str(Path(t.root).expanduser().resolve()).encode()).hexdigest()
+            name = f"{slug(t.name)}-{slug(split)}-{where[:10]}.jsonl"  # another root: new cache
+            path = Path(out) / "cache" / slug(model_name) / name
             with PredictionCache(path) as cache:
                 if isinstance(bench, RedBenchmark):
                     red = bench.load_pairs(t.root, split)
