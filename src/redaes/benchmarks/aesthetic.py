@@ -124,6 +124,7 @@ class TAD66K(Benchmark):
 
     def load(self, root: str | Path) -> BenchmarkData:
         r = self._root(root)
+        self._no_labels_option()
         samples, files = [], []
         for split in ("train", "test"):
             path = r / "labels" / "merge" / f"{split}.csv"
@@ -228,6 +229,7 @@ class PARA(Benchmark):
 
     def load(self, root: str | Path) -> BenchmarkData:
         r = self._root(root)
+        self._no_labels_option()
         samples, files = [], []
         for split, fname in (("train", "PARA-GiaaTrain.csv"), ("test", "PARA-GiaaTest.csv")):
             path = next((p for p in (r / fname, r / "annotation" / fname) if p.is_file()), None)

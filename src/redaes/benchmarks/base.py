@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from redaes.errors import DataError
+from redaes.errors import ConfigError, DataError
 from redaes.registry import Registry
 
 SPLITS = ("train", "val", "test")
@@ -154,6 +154,13 @@ class Benchmark(ABC):
         if not r.is_dir():
             raise DataError(f"{r}: {self.name} root is not a directory")
         return r
+
+    def _no_labels_option(self) -> None:
+        if self.labels is not None:
+            raise ConfigError(
+                f"{self.name} reads its official per-split label files from the root; "
+                "labels= is not supported (use the generic benchmark for other files)"
+            )
 
     def _find(self, root: Path, candidates: Sequence[str]) -> Path:
         """The explicit ``labels`` file, else the first candidate existing under ``root``."""
