@@ -270,3 +270,42 @@ def test_progress_bar_and_all_split(tmp_path: Path) -> None:
         progress=True,
     )
     assert res.split == "all" and res.summary["n_scored"] == N
+
+
+def test_cli_generic_benchmark_with_set_options(tmp_path: Path) -> None:
+    rows = ["photo,stars"]
+    for i in range(6):
+        write_image(tmp_path / "pics" / f"g{i}.png", 0.1 + 0.15 * i)
+        rows.append(f"g{i}.png,{1 + 0.5 * i}")
+    (tmp_path / "stars.csv").write_text("\n".join(rows) + "\n")
+    opts = [
+        "labels=stars.csv",
+        "image_column=photo",
+        "score_column=stars",
+        "image_dir=pics",
+        "score_range=[1, 5]",
+    ]
+    sets = [arg for o in opts for arg in ("--set", f"generic.{o}")]
+    argv = [
+        "eval",
+        "-m",
+        "tests.eval.fakes:brightness",
+        "-b",
+        "generic",
+        "-r",
+        str(tmp_path),
+        "-o",
+        str(tmp_path / "rep"),
+        "--split",
+        "all",
+        "--bootstrap",
+        "10",
+        "--no-progress",
+    ]
+    assert main([*argv, *sets, "--no-plots"]) == 0
+    report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    (b,) = report["benchmarks"]
+    assert b["n_scored"] == 6 and b["metrics"]["srcc"]["value"] == pytest.approx(1.0)
+    assert b["provenance"]["score_range"] == [1.0, 5.0] and "plot" not in b
+    assert b["thresholds"]["ground_truth"] == pytest.approx(3.0)
+    assert report["config"]["benchmarks"]["generic"]["options"]["score_range"] == [1, 5]
