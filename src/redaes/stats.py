@@ -60,7 +60,7 @@ def _as_array(image: ImageInput | torch.Tensor, max_side: int) -> tuple[np.ndarr
         t = image.detach().float().clamp(0, 1)
         if t.ndim == 4:
             t = t[0]
-        arr = (t.permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
+        arr: np.ndarray = (t.permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
     else:
         arr = np.asarray(as_pil(image), dtype=np.uint8)
     h, w = arr.shape[:2]
