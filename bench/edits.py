@@ -178,7 +178,7 @@ BASELINES: dict[str, tuple[str, Baseline]] = {
 
 def photos(long_side: int, corpus: Path | None, limit: int = 4) -> list[Image.Image]:
     """The bundled photo plus up to ``limit - 1`` others, resized to ``long_side``."""
-    paths = [ROOT / "src" / "redaes" / "data" / "astronaut.jpg"]
+    paths = [ROOT / "src" / "redaes" / "assets" / "astronaut.jpg"]
     if corpus is not None:
         from redaes.corpus import list_images
 

@@ -29,7 +29,7 @@ OUT = ROOT / "bench" / "results" / "pairs.md"
 def collect_photos(folder: Path) -> int:
     """Copy the bundled photo and the sample photos of installed packages into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "src" / "redaes" / "data" / "astronaut.jpg", folder / "astronaut.jpg")
+    shutil.copy(ROOT / "src" / "redaes" / "assets" / "astronaut.jpg", folder / "astronaut.jpg")
     try:
         import skimage.data as skd
 

@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "redaes" / "data"
+DATA = Path(__file__).resolve().parents[1] / "src" / "redaes" / "assets"
 
 
 @pytest.fixture(scope="session")

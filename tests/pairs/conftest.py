@@ -10,7 +10,7 @@ from PIL import Image
 import tests.pairs.judges_for_tests  # noqa: F401  (registers the test judges)
 from redaes.pairs.plan import PairPlan
 
-DATA = Path(__file__).resolve().parents[2] / "src" / "redaes" / "data"
+DATA = Path(__file__).resolve().parents[2] / "src" / "redaes" / "assets"
 PLUGIN = "tests.pairs.judges_for_tests"
 FAST_OPS = {
     "exposure": 1.0,

@@ -197,9 +197,9 @@ def register(app: typer.Typer) -> None:
         from redaes.imageio import atomic_write_bytes, load_image, save_image
 
         if image is None:
-            with resources.as_file(resources.files("redaes") / "data" / "astronaut.jpg") as p:
+            with resources.as_file(resources.files("redaes") / "assets" / "astronaut.jpg") as p:
                 base = load_image(p)
-            source = "redaes/data/astronaut.jpg"
+            source = "redaes/assets/astronaut.jpg"
         else:
             base, source = load_image(image), str(image)
         sheet, meta = render_contact_sheet(base, cell=cell)
