@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import multiprocessing as mp
 import os
 import platform
 import time
@@ -275,6 +276,32 @@ def mix_rate(names: list[str], images: list[torch.Tensor], batch: int, rounds: i
     return done / (time.perf_counter() - t0)
 
 
+def _mix_worker(job: tuple[list[str], torch.Tensor, float, int]) -> float:
+    """One worker process: 1 torch thread, single images, ops round-robin for ``seconds``."""
+    names, image, seconds, seed = job
+    torch.set_num_threads(1)
+    ops = [create_edit(n) for n in names]
+    x = image.unsqueeze(0)
+    for op in ops:  # warm-up round, not timed
+        op(x, 0.6, seed=seed)
+    t0, done, r = time.perf_counter(), 0, 0
+    while time.perf_counter() - t0 < seconds:
+        for op in ops:
+            op(x, 0.6, seed=seed + r)
+            done += 1
+        r += 1
+    return done / (time.perf_counter() - t0)
+
+
+def parallel_mix_rate(names: list[str], image: torch.Tensor, workers: int, seconds: float) -> float:
+    """Edits/s of ``workers`` processes with 1 torch thread each (how `pairs build --workers`
+    renders): the sum of the per-process rates measured over the same wall-clock window."""
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        rates = pool.map(_mix_worker, [(names, image, seconds, w) for w in range(workers)])
+    return float(sum(rates))
+
+
 def machine() -> str:
     model = "unknown CPU"
     try:
@@ -329,6 +356,8 @@ def main() -> None:
                 f"{t}t {n:16s} single {r['single']:7.1f}/s  batch {r['batch']:7.1f}/s", flush=True
             )
         mixes[t] = (mix_rate(names, images, 1, 3), mix_rate(names, images, args.batch, 3))
+    workers = os.cpu_count() or 1
+    parallel = parallel_mix_rate(names, images[0], workers, max(3.0, 4 * args.min_time))
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
 
     sizes = ", ".join(f"{p.width}x{p.height}" for p in pils)
@@ -336,7 +365,8 @@ def main() -> None:
         f"{t} thread{'s' if t > 1 else ''}: {b:.0f} batched, {s1:.0f} single"
         for t, (s1, b) in mixes.items()
     )
-    best_mix = max(max(v) for v in mixes.values())
+    mix_text += f"; {workers} processes x 1 thread (single images): {parallel:.0f}"
+    best_mix = max(parallel, *(max(v) for v in mixes.values()))
     verdict = "meets" if best_mix >= TARGET else "MISSES"
     cols = [f"{kind} {t}t" for t in threads for kind in ("single", "batch")]
     lines = [

@@ -4,7 +4,7 @@ Builds datasets from real photos (the bundled astronaut + scikit-image / scikit-
 photos when installed) at 512 px with the ``prior`` judge and the ``iqa`` judge, local engine with
 1 and 2 workers and the Ray engine, and writes a Markdown table to ``bench/results/pairs.md``.
 
-    python bench/pairs.py [--pairs 300] [--iqa-pairs 60] [--no-ray]
+    python bench/pairs.py [--pairs 1200] [--iqa-pairs 60] [--no-ray]
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def warm_cpu_cost(images: Path, n: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--pairs", type=int, default=300)
+    ap.add_argument("--pairs", type=int, default=1200)
     ap.add_argument("--iqa-pairs", type=int, default=60)
     ap.add_argument("--no-ray", action="store_true")
     args = ap.parse_args()
