@@ -101,7 +101,8 @@ def test_chains_are_ordered(built: tuple[Path, dict]) -> None:
 
 
 def test_datasets_reads_pil_images(built: tuple[Path, dict]) -> None:
-    datasets = pytest.importorskip("datasets")  # the 'train' extra
+    import datasets  # the 'train' extra; `make test` installs every extra
+
     out, summary = built
     ds = datasets.load_dataset("parquet", data_files=str(out / "data" / "train-*.parquet"))
     row = ds["train"][0]
@@ -111,6 +112,19 @@ def test_datasets_reads_pil_images(built: tuple[Path, dict]) -> None:
     assert isinstance(row["edits"], list) and "op" in row["edits"][0]
     whole = datasets.load_dataset(str(out))  # README configs: one split per Parquet pattern
     assert {k: len(v) for k, v in whole.items()} == summary["splits"]
+
+
+def test_card_split_entries_complete(built: tuple[Path, dict]) -> None:
+    """`datasets` ignores a card whose split entries lack name/num_bytes/num_examples."""
+    import yaml
+
+    out, summary = built
+    header = (out / "README.md").read_text().split("---\n")[1]
+    splits = yaml.safe_load(header)["dataset_info"]["splits"]
+    assert {s["name"]: s["num_examples"] for s in splits} == summary["splits"]
+    for s in splits:
+        on_disk = sum(f.stat().st_size for f in (out / "data").glob(f"{s['name']}-*.parquet"))
+        assert s["num_bytes"] == on_disk > 0
 
 
 def test_load_red_split_and_lazy_images(built: tuple[Path, dict]) -> None:

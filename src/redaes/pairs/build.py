@@ -169,7 +169,11 @@ def build(
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     summary["pairs_per_second"] = round(n_pairs / max(summary["seconds"], 1e-9), 2)
     _write(out_dir / "plan.yaml", plan.to_yaml().encode())
-    card = card_text("RED-Aes pair dataset", plan.to_dict(), counts, _stable(summary))
+    sizes: dict[str, int] = {}
+    for shard in (out_dir / "data").glob("*.parquet"):
+        split = shard.name.split("-", 1)[0]
+        sizes[split] = sizes.get(split, 0) + shard.stat().st_size
+    card = card_text("RED-Aes pair dataset", plan.to_dict(), counts, _stable(summary), sizes)
     _write(out_dir / "README.md", card.encode())
     _write_json(state_path, {"complete": True, "key": key, "summary": summary})
     shutil.rmtree(work, ignore_errors=True)

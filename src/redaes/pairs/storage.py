@@ -172,9 +172,17 @@ def shard_name(split: str, index: int, count: int) -> str:
 
 
 def card_text(
-    name: str, plan: dict[str, Any], counts: dict[str, int], summary: dict[str, Any]
+    name: str,
+    plan: dict[str, Any],
+    counts: dict[str, int],
+    summary: dict[str, Any],
+    num_bytes: dict[str, int] | None = None,
 ) -> str:
-    """The dataset card (``README.md``) with a YAML header ``datasets`` understands."""
+    """The dataset card (``README.md``) with a YAML header ``datasets`` understands.
+
+    ``num_bytes`` (per split, the shards' size on disk) completes the ``splits`` entries, which
+    ``datasets`` otherwise reports as malformed.
+    """
     import yaml
 
     splits = [s for s in ("train", "validation", "test") if counts.get(s, 0) > 0]
@@ -187,7 +195,14 @@ def card_text(
         ],
         "dataset_info": {
             "features": [_card_feature(k, v) for k, v in hf_features().items()],
-            "splits": [{"name": s, "num_examples": counts[s]} for s in splits],
+            "splits": [
+                {
+                    "name": s,
+                    "num_bytes": int((num_bytes or {}).get(s, 0)),
+                    "num_examples": counts[s],
+                }
+                for s in splits
+            ],
         },
         "tags": ["image-aesthetics", "red-aes", "pairwise"],
     }
