@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from redaes.errors import UnknownNameError
+from redaes.errors import ConfigError, UnknownNameError
 from redaes.registry import Registry
 
 HEAVY = ("torchvision", "timm", "open_clip", "transformers", "trl", "ray", "fastapi", "datasets")
@@ -50,3 +52,21 @@ def test_cli_list_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "edits", "--json"]) == 0
     assert "exposure" in capsys.readouterr().out
     assert main(["list", "nonsense"]) == 2
+
+
+def test_assessor_import_path_from_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`redaes eval --model mymodel:score` finds a module in the working directory."""
+    from redaes.assessors import CallableAssessor, create_assessor
+
+    (tmp_path / "my_cwd_model.py").write_text(
+        "def score(images):\n    return [7.0 for _ in images]\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    model = create_assessor("my_cwd_model:score")
+    assert isinstance(model, CallableAssessor)
+    assert model.score([np.zeros((4, 4, 3), np.uint8)] * 2) == [7.0, 7.0]
+    with pytest.raises(ConfigError, match="no_such_module_xyz"):
+        create_assessor("no_such_module_xyz:score")
