@@ -29,6 +29,7 @@ hue                                  ``-2.5 |s|``: global hue shifts look unnatu
 vignette                             ``+0.3 s`` for ``0 < s <= 0.4``, else ``-1.5 |s|``      0.35
 film_grain                           ``-1.5 s``                                             0.45
 haze                                 ``s > 0``: ``-2.5 s + 6 dC``; dehaze: ``6 dC + 8 dK``  0.5
+                                     ``+ 6 dB`` (a veil lifts luma; removing it restores it)
 clarity                              ``+0.5 s`` on flat images (``c < 0.17``), ``-2 (s -    0.4
                                      0.5)`` beyond 0.5, negative ``s`` ``-1.2 |s|``
 sharpen                              soft source: ``+0.6 s``, else ``+0.2 s``; oversharpening 0.45
@@ -42,6 +43,11 @@ crop_thirds                          ``+0.4 |s|``                               
 crop_centre                          ``-0.3 |s|``                                           0.3
 rotate                               ``-(0.5 + 2.5 |s|)`` (tilted horizon)                  0.7
 aspect                               ``-0.4 |s|`` (a crop to another aspect loses content)  0.25
+vignette, rotate on a degraded       ``v(b + s) - v(b)`` with ``v`` the rule above and ``b``  0.5
+source (``meta["source_edits"]``)    the base strength of the same op (rotate also
+                                     ``-0.3 |s|`` for the extra crop): undoing helps
+dehaze on a source with a recorded     ``+2.5 min(b, 1.8 |s|)``: the veil's cost comes back   0.5
+haze ``b > 0``                       (``-1`` removes 90 %, ``+1`` adds a 50 % veil)
 any other op                         ``6 dB + 10 dK + 4 dC + 4 dV + 6 dN - 2 drop - 2 rise`` 0.2
 ===================================  =====================================================  ====
 
@@ -157,7 +163,7 @@ def _vignette(s: float, b: ImageStats, a: ImageStats, d: dict[str, float]) -> tu
 def _haze(s: float, b: ImageStats, a: ImageStats, d: dict[str, float]) -> tuple[float, float]:
     if s > 0:
         return -2.5 * s + 6.0 * d["C"], 0.5
-    return 6.0 * d["C"] + 8.0 * d["K"], 0.5
+    return 6.0 * d["C"] + 8.0 * d["K"] + 6.0 * d["B"], 0.5
 
 
 def _clarity(s: float, b: ImageStats, a: ImageStats, d: dict[str, float]) -> tuple[float, float]:
@@ -238,14 +244,37 @@ RULES: dict[str, Rule] = {
 """Op name -> rule ``(strength, stats_before, stats_after, term_changes) -> (delta, conf)``."""
 
 
-def step_effect(op: str, strength: float, before: ImageStats, after: ImageStats) -> StepEffect:
-    """The prior's verdict on one step ``op`` at ``strength`` given measured statistics."""
+COMPOSABLE: dict[str, float] = {"vignette": 0.0, "rotate": 0.3}
+"""Ops whose rule depends on the strength only: on a source already degraded by the same op at
+``b`` the step is judged as ``v(b + s) - v(b) - cost |s|`` (op -> extra cost per unit)."""
+
+
+def step_effect(
+    op: str, strength: float, before: ImageStats, after: ImageStats, base: float = 0.0
+) -> StepEffect:
+    """The prior's verdict on one step ``op`` at ``strength`` given measured statistics.
+
+    ``base`` is the strength of the same op in the source's base degradation (restoration
+    pairs); it only matters for the :data:`COMPOSABLE` ops.
+    """
     tb, ta = _terms(before), _terms(after)
     diff = {k: ta[k] - tb[k] for k in tb}
     if diff["K"] > 0:  # less clipping: clipped detail does not come back, so it counts a quarter
         diff["K"] *= 0.25
     known = op in RULES
-    delta, conf = RULES.get(op, _generic)(float(strength), before, after, diff)
+    s = float(strength)
+    delta, conf = RULES.get(op, _generic)(s, before, after, diff)
+    if base and op in COMPOSABLE:
+        rule = RULES[op]
+        delta = (
+            rule(base + s, before, after, diff)[0]
+            - rule(base, before, after, diff)[0]
+            - COMPOSABLE[op] * abs(s)
+        )
+        conf = 0.5
+    elif op == "haze" and base > 0 and s < 0:  # removing a recorded veil earns its cost back
+        delta += 2.5 * min(base, 1.8 * abs(s))
+        conf = 0.5
     if not math.isfinite(delta):
         delta, conf = 0.0, 0.0
     delta = max(-MAX_DELTA, min(MAX_DELTA, delta))
@@ -302,8 +331,11 @@ class PriorJudge(Judge):
         edit_stats = fast_measure(edited, self.max_side)
         single = len(steps) <= 1
         stats = [src_stats, edit_stats] if single else self._step_stats(source, ctx)
+        base: dict[str, float] = {}
+        for e in ctx.meta.get("source_edits") or []:
+            base[str(e["op"])] = base.get(str(e["op"]), 0.0) + float(e["strength"])
         effects = [
-            step_effect(step.op, step.strength, stats[k], stats[k + 1])
+            step_effect(step.op, step.strength, stats[k], stats[k + 1], base.get(step.op, 0.0))
             for k, step in enumerate(steps)
         ]
         if not effects:  # no recorded edit: fall back to the generic rule on the two images
