@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class RedPair:
     reasoning: str
     width: int
     height: int
+    source_edits: list[dict[str, Any]] = field(default_factory=list)
     source_image_data: dict[str, Any] | None = None
     edited_image_data: dict[str, Any] | None = None
 
@@ -62,6 +63,11 @@ class RedPair:
     def edited_image(self) -> Image.Image:
         """The edited image, decoded lazily."""
         return _decode(self.edited_image_data, f"pair {self.pair_id} edited_image")
+
+    @property
+    def is_restoration(self) -> bool:
+        """True when the source is a degraded copy of the photo (``source_edits`` non-empty)."""
+        return bool(self.source_edits)
 
 
 _PAIR_FIELDS = [f.name for f in fields(RedPair) if not f.name.endswith("_data")]
@@ -139,6 +145,9 @@ def load_red(path: str | Path, split: str | None = None) -> RedDataset:
             t = pq.read_table(f)
         except (OSError, pa.ArrowException) as exc:
             raise DataError(f"{f}: not a readable Parquet shard ({exc})") from None
+        if "source_edits" not in t.column_names:  # datasets built before restoration pairs
+            empty = pa.array([[]] * t.num_rows, type=dict(COLUMNS)["source_edits"])
+            t = t.append_column("source_edits", empty)
         missing = [c for c in needed if c not in t.column_names]
         if missing:
             raise DataError(f"{f}: missing columns {missing}")

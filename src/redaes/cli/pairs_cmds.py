@@ -31,6 +31,7 @@ def summary_table(summary: dict[str, Any], title: str = "RED dataset") -> Table:
     for op, n in summary.get("ops", {}).items():
         table.add_row(f"op {op}", str(n))
     table.add_row("chain pairs", str(summary.get("chain_pairs", 0)))
+    table.add_row("restoration pairs", str(summary.get("restoration_pairs", 0)))
     table.add_row("judges", ", ".join(summary.get("judges", [])))
     table.add_row("judge agreement", f"{summary.get('judge_agreement', 1.0):.1%}")
     table.add_row("dropped (sign disagreement)", str(summary.get("dropped_disagree", 0)))
@@ -54,6 +55,11 @@ def build_cmd(
     ),
     judge: list[str] | None = typer.Option(
         None, "--judge", help="judge name, repeatable (default: the plan's, 'prior')"
+    ),
+    restore_prob: float | None = typer.Option(
+        None,
+        "--restore-prob",
+        help="share of restoration units (degraded source, correcting edit); 0 = none",
     ),
     seed: int = typer.Option(0, "--seed", help="dataset seed"),
     workers: int = typer.Option(1, "--workers", help="parallel workers"),
@@ -90,7 +96,11 @@ def build_cmd(
             raise ConfigError(f"--plugin {module}: cannot import it ({exc})") from None
     plan = PairPlan.from_yaml(plan_file) if plan_file else PairPlan()
     plan = with_overrides(
-        plan, chain_length=chains, max_side=max_side, judges=list(judge) if judge else None
+        plan,
+        chain_length=chains,
+        max_side=max_side,
+        judges=list(judge) if judge else None,
+        restore_prob=restore_prob,
     )
     plan.validate()
     progress = Progress(
@@ -148,6 +158,7 @@ def info_cmd(
             raise DataError(f"{state_path}: invalid JSON ({exc})") from None
     summary["pairs"] = len(ds)
     summary["splits"] = ds.splits()
+    summary["restoration_pairs"] = sum(bool(b) for b in ds.table.column("source_edits").to_pylist())
     if as_json:
         typer.echo(json.dumps(summary, indent=2, sort_keys=True))
     else:

@@ -311,9 +311,10 @@ def _summary(
 ) -> dict[str, Any]:
     ops: Counter[str] = Counter()
     directions: Counter[str] = Counter()
-    chains = 0
+    chains = restorations = 0
     for f in sorted((out_dir / "data").glob("*.parquet")):
-        t = read_table(f, ["edits", "delta", "chain_id"])
+        t = read_table(f, ["edits", "delta", "chain_id", "source_edits"])
+        restorations += sum(bool(b) for b in t.column("source_edits").to_pylist())
         for edits in t.column("edits").to_pylist():
             ops.update(e["op"] for e in edits)
         for d in t.column("delta").to_pylist():
@@ -328,6 +329,7 @@ def _summary(
         "ops": dict(sorted(ops.items())),
         "directions": {k: directions[k] for k in ("improve", "degrade", "neutral")},
         "chain_pairs": chains,
+        "restoration_pairs": restorations,
         "judges": list(spec.plan.judges),
         "judge_agreement": round(1.0 - disagree / judged, 4) if judged else 1.0,
         "candidates": sum(r.candidates for r in reports.values()),

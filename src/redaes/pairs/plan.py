@@ -12,9 +12,21 @@ A dataset is built from a stream of *candidate units*. Unit ``u`` is planned fro
   gives a known order for ranking supervision. If the sign filter drops a member, the remaining
   members keep their planned ranks (ranks may then have gaps, the order stays valid).
 
+* a **restoration** unit (probability ``restore_prob``, decided from a separate stream
+  ``default_rng([seed, unit, RESTORE_STREAM])``) first applies a *base degradation* (one signed
+  op of ``restore_ops`` at a strength from :data:`RESTORE_RANGES`) to the original photo; that
+  degraded image is the pair's SOURCE and the pair's edit is the same op with the opposite sign,
+  undoing part or all of it, sometimes overshooting (see :mod:`redaes.pairs.restore`).
+  A restoration unit is a chain (``k`` correcting strengths, ranked as above) with probability
+  ``chain_prob``. Units that are not restorations are planned exactly as with
+  ``restore_prob = 0``, and with ``restore_prob = 0`` the fingerprint (hence every pair id) is
+  the one of a plan without the restoration fields.
+
 Sources are visited round-robin through a per-epoch seeded permutation, so every photo gets about
 the same number of pairs. Everything needed to re-render a pair exactly is recorded: the source
-sha256, the op chain ``[{"op", "strength"}]`` and the pair seed.
+sha256, the base degradation ``source_edits`` (applied with seed 0: restoration ops are
+deterministic; the result is rounded to 8 bits, as stored), the op chain
+``[{"op", "strength"}]`` and the pair seed.
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ import numpy as np
 import yaml
 
 from redaes.errors import ConfigError
+from redaes.pairs.restore import RESTORE_RANGES, RESTORE_STREAM, draw_restoration, restore_ops
 
 SPLITS = ("train", "validation", "test")
 
@@ -43,6 +56,13 @@ def _default_ratios() -> dict[str, float]:
 
 def _default_judges() -> list[str]:
     return ["prior"]
+
+
+def _default_restore_ops() -> list[str]:
+    return sorted(RESTORE_RANGES)
+
+
+_RESTORE_FIELDS = ("restore_prob", "restore_ops")
 
 
 @dataclass
@@ -78,6 +98,17 @@ class PairPlan:
     chain_prob: float = field(
         default=0.3, metadata={"help": "probability that a unit is a chain (chain_length >= 2)"}
     )
+    restore_prob: float = field(
+        default=0.3,
+        metadata={
+            "help": "probability that a unit is a restoration: the source is a degraded copy "
+            "(a restore_ops op) and the edit undoes it; 0 = no restoration pairs"
+        },
+    )
+    restore_ops: list[str] = field(
+        default_factory=_default_restore_ops,
+        metadata={"help": "signed, deterministic ops usable as base degradation + correction"},
+    )
     max_side: int = field(default=512, metadata={"help": "long side of rendered images (px)"})
     image_format: str = field(default="JPEG", metadata={"help": "'JPEG' (q=jpeg_quality) or 'PNG'"})
     jpeg_quality: int = field(default=95, metadata={"help": "JPEG quality of stored images"})
@@ -112,7 +143,7 @@ class PairPlan:
         def bad(name: str, why: str) -> ConfigError:
             return ConfigError(f"plan field {name!r}: {why}")
 
-        for name in ("multi_op_prob", "positive_prob", "chain_prob"):
+        for name in ("multi_op_prob", "positive_prob", "chain_prob", "restore_prob"):
             if not 0.0 <= float(getattr(self, name)) <= 1.0:
                 raise bad(name, "must be a probability in [0, 1]")
         if not 0.0 <= self.min_abs_strength <= self.max_abs_strength <= 1.0:
@@ -141,6 +172,10 @@ class PairPlan:
             raise bad("block_size", "block_size and rows_per_shard must be >= 1")
         if any(w < 0 for w in self.ops.values()):
             raise bad("ops", "weights must be >= 0")
+        if not isinstance(self.restore_ops, list) or not all(
+            isinstance(o, str) for o in self.restore_ops
+        ):
+            raise bad("restore_ops", "must be a list of op names")
 
     # -- (de)serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -183,7 +218,11 @@ class PairPlan:
 
     def fingerprint(self) -> str:
         """Short hash of the plan (part of every pair id and of the resume check)."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+        data = self.to_dict()
+        if not self.restore_prob:  # no restoration: the same ids as a plan without the fields
+            for name in _RESTORE_FIELDS:
+                data.pop(name)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -215,10 +254,15 @@ class PlannedPair:
     seed: int
     chain_id: str | None
     chain_rank: int | None
+    base: tuple[tuple[str, float], ...] = ()
 
     def edits(self) -> list[dict[str, Any]]:
         """The op chain as ``[{"op", "strength"}]``."""
         return [{"op": op, "strength": s} for op, s in self.steps]
+
+    def source_edits(self) -> list[dict[str, Any]]:
+        """The base degradation that makes the source (``[]`` for a plain pair)."""
+        return [{"op": op, "strength": s} for op, s in self.base]
 
 
 class Planner:
@@ -229,6 +273,9 @@ class Planner:
         sources: sources sorted by path (deduplicated by sha256).
         seed: the dataset seed.
         op_info: ``name -> signed`` for the registered ops (defaults to :mod:`redaes.edits`).
+
+    Restoration ops are ``plan.restore_ops`` that the plan's ``ops`` allow (all of them when
+    ``ops`` is empty), weighted like in ``ops``; none left means no restoration units.
     """
 
     def __init__(
@@ -260,6 +307,7 @@ class Planner:
         self.op_p = w / w.sum()
         self.fingerprint = plan.fingerprint()
         self._perms: dict[int, np.ndarray] = {}
+        self.restore_names, self.restore_p = restore_ops(plan.restore_ops, op_info, weights)
 
     def _source_for(self, unit: int) -> int:
         n = len(self.sources)
@@ -277,11 +325,39 @@ class Planner:
         sign = 1.0 if (not signed or rng.random() < p.positive_prob) else -1.0
         return round(sign * mag, 4)
 
+    def _restoration(self, unit: int, source: int) -> list[PlannedPair] | None:
+        """The pairs of a restoration unit, or ``None`` when ``unit`` is a plain unit."""
+        p = self.plan
+        if not p.restore_prob or not self.restore_names:
+            return None
+        rng = np.random.default_rng([self.seed, unit, RESTORE_STREAM])
+        if rng.random() >= p.restore_prob:
+            return None
+        op, base, strengths = draw_restoration(rng, p, self.restore_names, self.restore_p)
+        k = len(strengths)
+        chain_id = f"{self.fingerprint}-{self.seed}-{unit:08d}" if k > 1 else None
+        return [
+            PlannedPair(
+                unit,
+                m,
+                source,
+                ((op, s),),
+                int(rng.integers(2**31)),
+                chain_id,
+                m if k > 1 else None,
+                ((op, base),),
+            )
+            for m, s in enumerate(strengths)
+        ]
+
     def plan_unit(self, unit: int) -> list[PlannedPair]:
         """The pairs of candidate unit ``unit`` (1 pair, or ``chain_length`` for a chain)."""
         p = self.plan
-        rng = np.random.default_rng([self.seed, unit])
         source = self._source_for(unit)
+        restored = self._restoration(unit, source)
+        if restored is not None:
+            return restored
+        rng = np.random.default_rng([self.seed, unit])
         is_chain = p.chain_length >= 2 and rng.random() < p.chain_prob
         if is_chain:
             op = self.op_names[int(rng.choice(len(self.op_names), p=self.op_p))]

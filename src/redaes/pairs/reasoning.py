@@ -114,6 +114,7 @@ def compose(
     delta_std: float,
     neutral_threshold: float = 0.1,
     rationale: str | None = None,
+    source_edit_sentences: Sequence[str] = (),
 ) -> str:
     """The full reasoning text of one pair.
 
@@ -125,9 +126,18 @@ def compose(
         delta_std: its spread (uncertainty).
         neutral_threshold: ``|delta|`` below which the text says "barely changes".
         rationale: a VLM judge's rationale; replaces the measured evidence when given.
+        source_edit_sentences: :meth:`EditChain.describe` of the base degradation of a
+            restoration pair (the source is a degraded copy of the photo); empty otherwise.
     """
     edit = "; ".join(edit_sentences) if edit_sentences else "applied no change"
-    parts = [f"The edit {edit}."]
+    parts = []
+    if source_edit_sentences:
+        parts.append(
+            "The source is a degraded copy of the original photo: a base edit "
+            + "; ".join(source_edit_sentences)
+            + "."
+        )
+    parts.append(f"The edit {edit}.")
     if rationale and rationale.strip():
         parts.append(rationale.strip())
     else:

@@ -8,6 +8,7 @@ the filter rejects, writes the kept rows to ``WORK/block-NNNNNN.parquet`` atomic
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import logging
@@ -85,7 +86,28 @@ _SOURCE_CACHE: dict[tuple[Any, ...], _Loaded | str] = {}
 _JUDGE_CACHE: dict[str, Any] = {}
 
 
-def _load_source(spec: BuildSpec, idx: int) -> _Loaded | str:
+def render_source(original: Image.Image, source_edits: list[dict[str, Any]]) -> Image.Image:
+    """The source of a pair: ``original`` (already resized) degraded by ``source_edits``.
+
+    The base degradation is applied with seed 0 and rounded to 8 bits, so the stored source is
+    exactly what the pair's edit was applied to (up to the storage codec).
+    """
+    if not source_edits:
+        return original
+    from redaes.edits import EditChain
+
+    return tensor_to_pil(EditChain(source_edits)(pil_to_tensor(original), 0))
+
+
+def _load_source(
+    spec: BuildSpec, idx: int, base: tuple[tuple[str, float], ...] = ()
+) -> _Loaded | str:
+    if base:  # a degraded copy serves one unit only: derived from the cached original, not kept
+        plain = _load_source(spec, idx)
+        if isinstance(plain, str):
+            return plain
+        img = render_source(plain.image, [{"op": op, "strength": s} for op, s in base])
+        return _Loaded(img, pil_to_tensor(img), _encode(spec, img))
     src = spec.sources[idx]
     p = spec.plan
     key = (spec.root, src.path, src.sha256, p.max_side, p.image_format, p.jpeg_quality)
@@ -219,7 +241,7 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
         units.setdefault(pp.unit, []).append(pp)
     staged: list[tuple[PlannedPair, _Loaded, Image.Image]] = []
     for pairs in units.values():
-        src = _load_source(spec, pairs[0].source)
+        src = _load_source(spec, pairs[0].source, pairs[0].base)
         if isinstance(src, str):
             report.render_failed += len(pairs)
             report.bad_sources.append(spec.sources[pairs[0].source].path)
@@ -239,7 +261,8 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
                 edits=EditChain(pp.edits()),
                 source_id=spec.sources[pp.source].sha256,
                 seed=pp.seed,
-                meta={"source_path": spec.sources[pp.source].path},
+                meta={"source_path": spec.sources[pp.source].path}
+                | ({"source_edits": pp.source_edits()} if pp.base else {}),
             ),
         )
         for pp, src, ed in staged
@@ -268,18 +291,23 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
             std,
             spec.plan.neutral_threshold,
             rationale,
+            source_edit_sentences=EditChain(pp.source_edits()).describe() if pp.base else (),
         )
         pair_id = planner.pair_id(pp)
         ext = "jpg" if spec.plan.image_format.upper() == "JPEG" else "png"
+        src_name = source.sha256[:16]
+        if pp.base:  # a degraded copy: its own file name
+            src_name += "-" + hashlib.sha256(repr(pp.base).encode()).hexdigest()[:8]
         rows.append(
             {
                 "pair_id": pair_id,
                 "source_id": source.sha256,
                 "source_path": source.path,
                 "split": source.split(spec.plan.split_ratios),
-                "source_image": {"bytes": src.encoded, "path": f"{source.sha256[:16]}.{ext}"},
+                "source_image": {"bytes": src.encoded, "path": f"{src_name}.{ext}"},
                 "edited_image": {"bytes": _encode(spec, ed), "path": f"{pair_id}.{ext}"},
                 "edits": pp.edits(),
+                "source_edits": pp.source_edits(),
                 "seed": pp.seed,
                 "chain_id": pp.chain_id,
                 "chain_rank": pp.chain_rank,

@@ -45,6 +45,7 @@ COLUMNS: list[tuple[str, pa.DataType]] = [
     ("source_image", IMAGE_TYPE),
     ("edited_image", IMAGE_TYPE),
     ("edits", pa.list_(EDIT_TYPE)),
+    ("source_edits", pa.list_(EDIT_TYPE)),
     ("seed", pa.int64()),
     ("chain_id", pa.string()),
     ("chain_rank", pa.int64()),
@@ -55,7 +56,11 @@ COLUMNS: list[tuple[str, pa.DataType]] = [
     ("width", pa.int64()),
     ("height", pa.int64()),
 ]
-"""The pair schema: column names and Arrow types (a contract for every reader)."""
+"""The pair schema: column names and Arrow types (a contract for every reader).
+
+``source_edits`` is the base degradation applied to the original photo to make the source of a
+restoration pair (``[]`` for a plain pair); ``source_id`` is always the ORIGINAL photo's sha256.
+"""
 
 # Work-block bookkeeping columns (dropped from the published shards).
 WORK_COLUMNS: list[tuple[str, pa.DataType]] = [("unit", pa.int64()), ("member", pa.int64())]
@@ -85,6 +90,7 @@ def hf_features() -> dict[str, Any]:
         "source_image": {"_type": "Image"},
         "edited_image": {"_type": "Image"},
         "edits": [{"op": _value("string"), "strength": _value("float64")}],
+        "source_edits": [{"op": _value("string"), "strength": _value("float64")}],
         "seed": _value("int64"),
         "chain_id": _value("string"),
         "chain_rank": _value("int64"),
@@ -214,7 +220,9 @@ def card_text(
         + f"# {name}\n\n"
         + "Source/edit pairs with a quantified aesthetic difference (`delta` = edited minus "
         + "source, points of the 0-10 scale, consensus of the judges) and a reasoning text, "
-        + "built by `redaes pairs build`. Splits are by source photo.\n\n"
+        + "built by `redaes pairs build`. Splits are by source photo. In restoration pairs "
+        + "(non-empty `source_edits`) the source is the original photo degraded by "
+        + "`source_edits` and the edit corrects it.\n\n"
         + "## Counts\n\n"
         + "\n".join(f"- {s}: {counts[s]}" for s in splits)
         + "\n\n## Judges\n\n"
