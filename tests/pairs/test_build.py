@@ -73,18 +73,28 @@ def test_reasoning_agrees_with_delta_on_every_pair(built: tuple[Path, dict]) -> 
 
 
 def test_rows_rerender_exactly(built: tuple[Path, dict], photos: Path) -> None:
+    """original -> source_edits (seed 0, 8 bit) -> source; source -> edits (seed) -> edited."""
+    import numpy as np
+
     from redaes.edits import EditChain
     from redaes.imageio import load_image, pil_to_tensor, resize_long_side, tensor_to_pil
 
-    pair = next(p for p in load_red(built[0]) if p.chain_id is None)
-    src = resize_long_side(load_image(photos / pair.source_path), 96)
-    assert hashlib.sha256((photos / pair.source_path).read_bytes()).hexdigest() == pair.source_id
-    again = tensor_to_pil(EditChain(pair.edits)(pil_to_tensor(src), pair.seed))
-    assert again.size == pair.edited_image.size == (pair.width, pair.height)
-    import numpy as np
-
-    diff = np.abs(np.asarray(again, float) - np.asarray(pair.edited_image, float)).mean()
-    assert diff < 3.0  # only the JPEG q95 rounding
+    pairs = list(load_red(built[0]))
+    plain = next(p for p in pairs if p.chain_id is None and not p.source_edits)
+    restored = next(p for p in pairs if p.source_edits)  # the default plan has restorations
+    for pair in (plain, restored):
+        original = photos / pair.source_path
+        assert hashlib.sha256(original.read_bytes()).hexdigest() == pair.source_id
+        src = resize_long_side(load_image(original), 96)
+        if pair.source_edits:
+            src = tensor_to_pil(EditChain(pair.source_edits)(pil_to_tensor(src), 0))
+        assert src.size == pair.source_image.size
+        sdiff = np.abs(np.asarray(src, float) - np.asarray(pair.source_image, float)).mean()
+        assert sdiff < 3.0  # only the JPEG q95 rounding
+        again = tensor_to_pil(EditChain(pair.edits)(pil_to_tensor(src), pair.seed))
+        assert again.size == pair.edited_image.size == (pair.width, pair.height)
+        diff = np.abs(np.asarray(again, float) - np.asarray(pair.edited_image, float)).mean()
+        assert diff < 3.0  # only the JPEG q95 rounding
 
 
 def test_chains_are_ordered(built: tuple[Path, dict]) -> None:

@@ -41,14 +41,18 @@ def test_build_and_info(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     out = tmp_path / "ds"
     argv = ["pairs", "build", "--images", str(images), "--out", str(out), "--pairs", "6"]
     opts = ["--chains", "3", "--judge", "test:brightness", "--plan", str(plan)]
+    opts += ["--restore-prob", "0"]
     assert _run([*argv, *opts, "--max-side", "64", "--plugin", PLUGIN]) == 0
     shown = capsys.readouterr().out
     assert "judge agreement" in shown and "op exposure" in shown
+    assert "restoration pairs" in shown
     assert _run(["pairs", "info", str(out), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["pairs"] == 6 and info["judges"] == ["test:brightness"]
+    assert info["restoration_pairs"] == 0  # --restore-prob 0
     written = (out / "plan.yaml").read_text()
     assert "chain_length: 3" in written and "max_side: 64" in written
+    assert "restore_prob: 0.0" in written
 
 
 @pytest.mark.parametrize(

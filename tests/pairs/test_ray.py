@@ -47,6 +47,7 @@ def test_ray_equals_local(ray_runtime: None, tmp_path: Path) -> None:
         images, tmp_path / "ray", 12, plan, seed=11, engine="ray", workers=2, plugins=[PLUGIN]
     )
     assert local["pairs"] == remote["pairs"] == 12
+    assert local["restoration_pairs"] == remote["restoration_pairs"] > 0
     assert _digest(tmp_path / "ray") == _digest(tmp_path / "local")
     assert load_red(tmp_path / "ray").table.column("pair_id").to_pylist() == (
         load_red(tmp_path / "local").table.column("pair_id").to_pylist()
