@@ -26,6 +26,16 @@ def test_default_imports_stay_light() -> None:
     assert out.stdout.strip() == "", f"default import pulled heavy modules: {out.stdout}"
 
 
+def test_cli_start_up_does_not_import_torch() -> None:
+    """`redaes --help` stays fast: torch loads only when a command needs it."""
+    code = "import sys, redaes, redaes.cli\nprint('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    code = "import redaes\nprint(redaes.load_image.__module__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "redaes.imageio"
+
+
 def test_torchvision_not_installed() -> None:
     """timm/open_clip/torchvision pull a CUDA torch: none may be in the environment."""
     import importlib.util
