@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Callable
 
 import pytest
 import torch
@@ -15,25 +13,7 @@ from redaes.edits.colour import planckian_rgb
 from redaes.edits.tone import luma
 from redaes.stats import measure
 from tests.conftest import natural_like
-
-STRENGTHS = (-1.0, -0.5, 0.0, 0.5, 1.0)
-
-
-def sweep(name: str, x: torch.Tensor, stat: Callable[[torch.Tensor], float]) -> list[float]:
-    op = create_edit(name)
-    return [stat(op(x, s, seed=0)) for s in STRENGTHS]
-
-
-def strictly_monotonic(values: list[float], increasing: bool = True, margin: float = 1e-4) -> bool:
-    sign = 1.0 if increasing else -1.0
-    return all(sign * (b - a) > margin for a, b in itertools.pairwise(values))
-
-
-@pytest.fixture
-def photo_tensor(small_photo) -> torch.Tensor:  # type: ignore[no-untyped-def]
-    from redaes.imageio import pil_to_tensor
-
-    return pil_to_tensor(small_photo)
+from tests.edits.helpers import STRENGTHS, strictly_monotonic, sweep
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable
-
 import pytest
 import torch
 from kornia.color import rgb_to_linear_rgb
@@ -13,18 +10,7 @@ from redaes.edits import create_edit
 from redaes.edits.tone import luma, physical_amount
 from redaes.stats import measure
 from tests.conftest import natural_like
-
-STRENGTHS = (-1.0, -0.5, 0.0, 0.5, 1.0)
-
-
-def sweep(name: str, x: torch.Tensor, stat: Callable[[torch.Tensor], float]) -> list[float]:
-    """``stat`` of ``x`` edited by ``name`` at each of :data:`STRENGTHS`."""
-    op = create_edit(name)
-    return [stat(op(x, s, seed=0)) for s in STRENGTHS]
-
-
-def strictly_increasing(values: list[float], margin: float = 1e-4) -> bool:
-    return all(b > a + margin for a, b in itertools.pairwise(values))
+from tests.edits.helpers import STRENGTHS, strictly_increasing, sweep
 
 
 def mean_luma(x: torch.Tensor) -> float:
@@ -33,13 +19,6 @@ def mean_luma(x: torch.Tensor) -> float:
 
 def rms_contrast(x: torch.Tensor) -> float:
     return measure(x).contrast
-
-
-@pytest.fixture
-def photo_tensor(small_photo) -> torch.Tensor:  # type: ignore[no-untyped-def]
-    from redaes.imageio import pil_to_tensor
-
-    return pil_to_tensor(small_photo)
 
 
 def ramp(n: int = 64) -> torch.Tensor:
