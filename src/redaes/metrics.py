@@ -298,6 +298,7 @@ def compute_metrics(
     n_resamples: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    logistic: Sequence[float] | str | None = "fit",
 ) -> dict[str, MetricValue]:
     """All metrics of :data:`METRIC_NAMES` with bootstrap confidence intervals.
 
@@ -308,10 +309,12 @@ def compute_metrics(
         n_resamples: bootstrap resamples (0 gives NaN intervals, no resampling).
         seed: seed of the bootstrap draw.
         confidence: confidence level of the percentile interval.
+        logistic: ``"fit"`` fits :func:`logistic4` once here; or parameters the caller already
+            fitted with :func:`fit_logistic` on the same data (``None``: the fit failed).
     """
     p, g = _pair(pred, gt)
-    params = fit_logistic(p, g)
-    point = point_metrics(p, g, gt_threshold, pred_threshold)
+    params = fit_logistic(p, g) if isinstance(logistic, str) else logistic
+    point = point_metrics(p, g, gt_threshold, pred_threshold, params)
 
     def stat(a: FloatArray, b: FloatArray) -> dict[str, float]:
         return point_metrics(a, b, gt_threshold, pred_threshold, params)

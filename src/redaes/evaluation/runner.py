@@ -149,6 +149,7 @@ def _run_mos(
     bench = create_benchmark(target.name, **target.options)
     gt_thr = bench.threshold(data.score_range)
     pred_thr = map_threshold(gt_thr, data.score_range, assessor.score_range)
+    logistic = fit_logistic(pred, gt)
     metrics = compute_metrics(
         pred,
         gt,
@@ -156,6 +157,7 @@ def _run_mos(
         pred_threshold=pred_thr if data.higher_is_better else None,
         n_resamples=cfg["n_resamples"],
         seed=cfg["seed"],
+        logistic=logistic,
     )
     prov = data.provenance()
     summary = {
@@ -170,7 +172,7 @@ def _run_mos(
         "unreadable_examples": dict(list(unreadable.items())[:20]),
         "limit": cfg["limit"],
         "thresholds": {"ground_truth": gt_thr, "prediction": pred_thr},
-        "logistic_params": fit_logistic(pred, gt),
+        "logistic_params": logistic,
         "metrics": _metrics_dict(metrics),
         "cache": str(cache.path),
     }
