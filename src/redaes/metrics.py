@@ -6,7 +6,12 @@ Conventions (documented once, used by every report):
 * ``plcc``: Pearson correlation of the *raw* predictions; ``plcc_fitted`` and ``rmse_fitted``
   are computed after mapping the predictions through the standard 4-parameter logistic of VQEG
   (:func:`logistic4`), fitted by least squares with :func:`scipy.optimize.curve_fit`. When the
-  fit does not converge the fitted metrics are NaN.
+  fit does not converge, or fewer than :data:`MIN_FIT_N` samples are given (with 4 parameters a
+  fit on n = 3 is exact: fitted PLCC 1.0 means nothing), the fitted metrics are NaN.
+  ``plcc_fitted`` keeps the sign of the relation: an inverted model (falling logistic,
+  ``b1 < b2``) gets a negative fitted PLCC, like its raw PLCC and SRCC. The fit is bounded (so a
+  linear relation stays finite) with wide bounds (:func:`logistic_bounds`) so a convex or concave
+  segment is not cut short; :func:`params_at_bound` says which parameter still ended on a bound.
 * ``accuracy``: binary accuracy. Ground truth is "good" when ``gt > gt_threshold`` (AVA convention:
   mean score 5 on the 1-10 scale); a prediction is "good" when ``pred > pred_threshold``. A model on
   the 0-10 scale evaluated on labels on ``[lo, hi]`` uses, unless given, the linear mapping
@@ -49,6 +54,10 @@ METRIC_NAMES = (
     "pairwise",
 )
 """Metrics computed by :func:`compute_metrics`, in report order."""
+
+MIN_FIT_N = 10
+"""Fewest samples the 4-parameter logistic is fitted on (below: fitted metrics are NaN)."""
+LOGISTIC_PARAMS = ("b1", "b2", "b3", "b4")
 
 
 class MetricError(DataError):
@@ -127,22 +136,34 @@ def logistic4(x: ArrayLike, b1: float, b2: float, b3: float, b4: float) -> Float
     return np.asarray((b1 - b2) / (1.0 + np.exp(np.clip(z, -500, 500))) + b2, dtype=np.float64)
 
 
+def logistic_bounds(p: FloatArray, g: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Bounds of the logistic fit: ``b1, b2`` within the ground-truth range widened by 20 spans,
+    ``b3`` within the prediction range widened by 10 spans, ``b4`` in ``[1e-3, 100]`` prediction
+    spans. Wide enough that convex data (e.g. ``exp(3x)``) is fitted to within 1e-5 of the
+    unbounded optimum; finite so a linear relation does not run off to infinity.
+    """
+    span_g, span_p = float(np.ptp(g)), float(np.ptp(p))
+    lo = np.array(
+        [g.min() - 20 * span_g, g.min() - 20 * span_g, p.min() - 10 * span_p, 1e-3 * span_p]
+    )
+    hi = np.array(
+        [g.max() + 20 * span_g, g.max() + 20 * span_g, p.max() + 10 * span_p, 100 * span_p]
+    )
+    return lo, hi
+
+
 def fit_logistic(
     pred: ArrayLike, gt: ArrayLike, p0: Sequence[float] | None = None
 ) -> tuple[float, float, float, float] | None:
     """Least-squares fit of :func:`logistic4` mapping ``pred`` to ``gt``; None if it fails.
 
-    The fit is bounded so it stays finite when the relation is linear: ``b1, b2`` within the
-    ground-truth range widened by twice its span, ``b3`` within the prediction range widened by
-    its span, ``b4`` in ``[1e-3, 10]`` times the prediction span. ``p0`` warm-starts the fit
-    (the bootstrap starts every resample from the point estimate).
+    None also when fewer than :data:`MIN_FIT_N` samples are given or an input is constant.
+    Bounds: :func:`logistic_bounds`. ``p0`` warm-starts the fit.
     """
     p, g = _pair(pred, gt)
-    if _constant(p) or _constant(g):
+    if p.size < MIN_FIT_N or _constant(p) or _constant(g):
         return None
-    span_g, span_p = float(np.ptp(g)), float(np.ptp(p))
-    lo = np.array([g.min() - 2 * span_g, g.min() - 2 * span_g, p.min() - span_p, 1e-3 * span_p])
-    hi = np.array([g.max() + 2 * span_g, g.max() + 2 * span_g, p.max() + span_p, 10 * span_p])
+    lo, hi = logistic_bounds(p, g)
     if p0 is None:
         rising = stats.pearsonr(p, g).statistic >= 0
         b1, b2 = (g.max(), g.min()) if rising else (g.min(), g.max())
@@ -154,7 +175,7 @@ def fit_logistic(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             params, _ = optimize.curve_fit(
-                logistic4, p, g, p0=start, bounds=(lo, hi), max_nfev=2000
+                logistic4, p, g, p0=start, bounds=(lo, hi), max_nfev=5000
             )
     except (RuntimeError, ValueError, optimize.OptimizeWarning):
         return None
@@ -163,8 +184,33 @@ def fit_logistic(
     return float(params[0]), float(params[1]), float(params[2]), float(params[3])
 
 
+def params_at_bound(pred: ArrayLike, gt: ArrayLike, params: Sequence[float] | None) -> list[str]:
+    """Names (``b1``..``b4``) of fitted parameters that ended on a bound of the fit.
+
+    A parameter on a bound means the best curve lies outside the bounds (typically a strongly
+    convex or concave relation); the fitted metrics then describe the best curve *within* them.
+    """
+    if params is None:
+        return []
+    p, g = _pair(pred, gt)
+    lo, hi = logistic_bounds(p, g)
+    tol = 1e-6 * (hi - lo)
+    x = np.asarray(params, dtype=np.float64)
+    x[3] = abs(x[3])
+    hit = (np.abs(x - lo) <= tol) | (np.abs(x - hi) <= tol)
+    return [name for name, h in zip(LOGISTIC_PARAMS, hit, strict=True) if h]
+
+
+def _signed_fitted_plcc(fitted: FloatArray, g: FloatArray, params: Sequence[float]) -> float:
+    if _constant(fitted) or _constant(g):
+        return math.nan
+    r = _quiet(lambda: stats.pearsonr(fitted, g).statistic)
+    return r if params[0] >= params[1] else -r  # a falling curve: an inverted model
+
+
 def plcc_fitted(pred: ArrayLike, gt: ArrayLike) -> float:
-    """Pearson correlation after the 4-parameter logistic fit (NaN if the fit fails)."""
+    """Pearson correlation after the 4-parameter logistic fit, signed by the curve's direction
+    (negative for an inverted model); NaN if the fit fails or n < :data:`MIN_FIT_N`."""
     return point_metrics(pred, gt)["plcc_fitted"]
 
 
@@ -242,9 +288,7 @@ def point_metrics(
         "plcc": plcc(p, g),
         "krcc": tau,
         "plcc_fitted": (
-            math.nan
-            if fitted is None or _constant(fitted) or _constant(g)
-            else _quiet(lambda: stats.pearsonr(fitted, g).statistic)
+            math.nan if fitted is None or params is None else _signed_fitted_plcc(fitted, g, params)
         ),
         "rmse_fitted": math.nan if fitted is None else float(np.sqrt(np.mean((fitted - g) ** 2))),
         "accuracy": math.nan,
