@@ -7,18 +7,19 @@ same op with the opposite sign, ``|s| = f k |base|`` with ``f`` uniform in
 clipped to ``[min_abs_strength, 1]``.
 With ``grid`` sampling the correction is a grid strength of the opposite sign. See
 :mod:`redaes.pairs.plan` for how units are planned.
+
+This module is the home of the restoration rules: it imports nothing from
+:mod:`redaes.pairs.plan` (which imports it), the plan fields it reads are described by
+:class:`RestoreSettings`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from redaes.errors import ConfigError
-
-if TYPE_CHECKING:
-    from redaes.pairs.plan import PairPlan
 
 RESTORE_STREAM = 0x2E57
 RESTORE_FRACTION = (0.4, 1.4)
@@ -43,6 +44,16 @@ DEFAULT_RESTORE_RANGE: tuple[tuple[float, float], ...] = ((-0.8, -0.4), (0.4, 0.
 RESTORE_SCALE: dict[str, float] = {"haze": 50.0 / 90.0}
 """Correction strength per unit of base strength for ops whose two signs differ in physical
 size (haze: +1 adds a 50 % veil, -1 removes 90 %); 1 for the others."""
+
+
+class RestoreSettings(Protocol):
+    """The plan fields a restoration draw reads (:class:`redaes.pairs.plan.PairPlan` has them)."""
+
+    chain_length: int
+    chain_prob: float
+    strength_sampling: str
+    strength_grid: list[float]
+    min_abs_strength: float
 
 
 def restore_ops(
@@ -72,7 +83,7 @@ def restore_ops(
 
 
 def draw_restoration(
-    rng: np.random.Generator, plan: PairPlan, names: list[str], probs: np.ndarray
+    rng: np.random.Generator, plan: RestoreSettings, names: list[str], probs: np.ndarray
 ) -> tuple[str, float, list[float]]:
     """Draw ``(op, base strength, sorted correcting strengths)`` of one restoration unit.
 
