@@ -34,6 +34,15 @@ class Assessor(ABC):
         """Score of one image."""
         return self.score([image])[0]
 
+    def fingerprint(self) -> dict[str, Any]:
+        """Extra identity for the evaluation cache (weights digests, a remote model's version).
+
+        The evaluation runner already hashes the class's source files and the JSON-able public
+        attributes (see :mod:`redaes.evaluation.fingerprint`); override this when scores depend
+        on something else, e.g. ``{"weights_sha256": ...}`` for weights loaded from a package.
+        """
+        return {}
+
 
 class CallableAssessor(Assessor):
     """Wraps a plain function ``fn(images) -> list[float]`` (already on the 0-10 scale)."""

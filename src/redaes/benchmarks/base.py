@@ -28,6 +28,8 @@ from redaes.errors import ConfigError, DataError
 from redaes.registry import Registry
 
 SPLITS = ("train", "val", "test")
+SPLIT_ALIASES = {"validation": "val", "valid": "val"}
+"""Other names of the splits (RED datasets and the CLI say ``validation``)."""
 
 
 @dataclass
@@ -80,6 +82,7 @@ class BenchmarkData:
         """The same data restricted to split ``name`` (``None`` or ``"all"``: everything)."""
         if name is None or name == "all":
             return self
+        name = SPLIT_ALIASES.get(name, name)
         if name not in SPLITS:
             raise DataError(f"unknown split {name!r}; choose from all, {', '.join(SPLITS)}")
         return BenchmarkData(

@@ -63,7 +63,9 @@ def register(app: typer.Typer) -> None:
             ..., "--root", "-r", help="dataset root per benchmark: DIR (in order) or NAME=DIR"
         ),
         out: Path = typer.Option(..., "--out", "-o", help="report folder (also holds the cache)"),
-        split: str = typer.Option("test", help="test, train, val or all"),
+        split: str = typer.Option(
+            "test", help="test, train, val (also: validation) or all", show_default=True
+        ),
         limit: int | None = typer.Option(
             None, min=1, help="at most N samples per benchmark (deterministic subset)"
         ),
@@ -82,6 +84,8 @@ def register(app: typer.Typer) -> None:
         from redaes.assessors import create_assessor
         from redaes.benchmarks import create_benchmark
         from redaes.evaluation import Target, evaluate, write_report
+        from redaes.evaluation.plots import plots_available
+        from redaes.evaluation.report import report_warnings
 
         names = [b.strip() for b in benchmark.split(",") if b.strip()]
         if not names:
@@ -92,6 +96,14 @@ def register(app: typer.Typer) -> None:
             create_benchmark(n, **options[n])  # unknown names / bad options fail before scoring
         assessor = create_assessor(model)
         targets = [Target(n, roots[n], options[n]) for n in names]
+        console = Console(soft_wrap=True, highlight=False)
+        warn = Console(stderr=True, soft_wrap=True, highlight=False)
+        if plots and not plots_available():  # checked before scoring, not after
+            warn.print(
+                "warning: plots need matplotlib (pip install 'redaes[eval]'); "
+                "writing report.json and report.md without plots",
+                markup=False,
+            )  # write_report skips them and records why
         results = evaluate(
             assessor,
             targets,
@@ -108,6 +120,7 @@ def register(app: typer.Typer) -> None:
             "name": model,
             "class": f"{type(assessor).__module__}.{type(assessor).__qualname__}",
             "score_range": list(assessor.score_range),
+            "fingerprint": results[0].summary.get("model_fingerprint") if results else None,
         }
         config = {
             "benchmarks": {t.name: {"root": str(t.root), "options": t.options} for t in targets},
@@ -118,7 +131,15 @@ def register(app: typer.Typer) -> None:
             "seed": seed,
         }
         report = write_report(results, out, model_info, config, plots=plots)
-        console = Console(soft_wrap=True)
+        for b in report["benchmarks"]:
+            if b.get("n_reused"):
+                console.print(
+                    f"{b['benchmark']}: resumed {b['n_reused']} of {b['n_selected']} predictions "
+                    f"from the cache (model fingerprint {str(b.get('model_fingerprint'))[:12]})",
+                    markup=False,
+                )
+            for line in report_warnings(b):
+                warn.print(f"warning: {line}", markup=False)
         for b in report["benchmarks"]:
             m = b["metrics"]
             shown = ", ".join(

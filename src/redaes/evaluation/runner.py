@@ -1,11 +1,19 @@
 """The evaluation runner: one model on one or more benchmarks, batched, cached and resumable.
 
-:func:`evaluate` scores every image of each benchmark split that is not in the predictions cache
-(``OUT/cache/<model>/<benchmark>-<split>-<root hash>.jsonl``), in batches, appending each batch
-to the cache; a re-run scores only what is missing. The cache trusts the model name: a changed
-model under the same name needs a new ``out`` folder. ``limit`` takes a deterministic subset (a
+:func:`evaluate` first loads every benchmark (label files, roots, split names: a bad one fails
+before anything is scored), then scores every image not in the predictions cache
+(``OUT/cache/<model>-<fingerprint>/<benchmark>-<split>-<root hash>.jsonl``) in batches,
+appending each batch to the cache; a re-run scores only what is missing. The cache is keyed on
+the model's fingerprint (:mod:`redaes.evaluation.fingerprint`: code, configuration,
+preprocessing, redaes version), so a changed model never reuses stale scores; each result says
+how many predictions were reused (``n_reused``). ``limit`` takes a deterministic subset (a
 permutation drawn with ``seed``: the same limit gives the same images). Metrics come from
 :mod:`redaes.metrics`.
+
+Bad input costs only itself: an image that cannot be read (``ImageLoadError`` or ``OSError``,
+also from a model that opens the file itself) is skipped and counted (``n_unreadable``), a
+non-finite score is skipped and counted (``n_invalid``); an assessor returning the wrong number
+of scores is a :class:`~redaes.errors.ConfigError` naming it.
 
 Ground truth with ``higher_is_better = False`` is negated before the metrics, so a positive
 correlation always means "agrees with the benchmark".
@@ -14,6 +22,7 @@ correlation always means "agrees with the benchmark".
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -25,10 +34,17 @@ import numpy as np
 
 from redaes.assessors import Assessor, create_assessor
 from redaes.benchmarks import BenchmarkData, RedBenchmark, RedData, RedItem, create_benchmark
-from redaes.errors import DataError, ImageLoadError
+from redaes.errors import ConfigError, DataError, ImageLoadError
 from redaes.evaluation.cache import PredictionCache, slug
-from redaes.imageio import ImageInput
-from redaes.metrics import compute_metrics, fit_logistic, map_threshold, red_metrics
+from redaes.evaluation.fingerprint import model_fingerprint
+from redaes.imageio import ImageInput, atomic_write_bytes
+from redaes.metrics import (
+    compute_metrics,
+    fit_logistic,
+    map_threshold,
+    params_at_bound,
+    red_metrics,
+)
 
 
 @dataclass
@@ -63,6 +79,32 @@ def _subset(keys: list[str], limit: int | None, seed: int) -> list[str]:
     return sorted(keys[i] for i in order)
 
 
+@dataclass
+class ScoreOutcome:
+    """What :func:`score_missing` did: reused and new scores, skipped images with reasons."""
+
+    n_reused: int = 0
+    n_new: int = 0
+    unreadable: dict[str, str] = field(default_factory=dict)
+    invalid: dict[str, str] = field(default_factory=dict)
+
+
+def _checked(assessor: Assessor, images: list[ImageInput]) -> list[float]:
+    scores = assessor.score(images)
+    name = getattr(assessor, "name", type(assessor).__name__)
+    try:
+        n = len(scores)
+        values = [float(v) for v in scores]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"assessor {name!r} must return a list of floats ({exc})") from None
+    if n != len(images):
+        raise ConfigError(
+            f"assessor {name!r} returned {n} scores for {len(images)} images "
+            "(score() must return one float per image)"
+        )
+    return values
+
+
 def score_missing(
     assessor: Assessor,
     cache: PredictionCache,
@@ -70,28 +112,35 @@ def score_missing(
     image_of: Callable[[str], ImageInput],
     batch_size: int,
     advance: Callable[[int], Any] | None = None,
-) -> dict[str, str]:
-    """Score the keys not in ``cache`` in batches; returns ``{key: error}`` for unreadable images.
+) -> ScoreOutcome:
+    """Score the keys not in ``cache`` in batches and cache the finite scores.
 
     A batch with an unreadable image is retried image by image so one bad file costs only
-    itself.
+    itself; unreadable images and non-finite scores are skipped and returned with the reason.
     """
     todo = cache.missing(keys)
-    unreadable: dict[str, str] = {}
-    for start in range(0, len(todo), max(1, batch_size)):
-        batch = todo[start : start + max(1, batch_size)]
+    out = ScoreOutcome(n_reused=len(set(keys)) - len(todo))
+    step = max(1, batch_size)
+    for start in range(0, len(todo), step):
+        batch = todo[start : start + step]
         try:
-            scores = assessor.score([image_of(k) for k in batch])
-            cache.add(zip(batch, scores, strict=True))
-        except ImageLoadError:
+            results = list(
+                zip(batch, _checked(assessor, [image_of(k) for k in batch]), strict=True)
+            )
+        except (ImageLoadError, OSError):
+            results = []
             for k in batch:
                 try:
-                    cache.add([(k, assessor.score([image_of(k)])[0])])
-                except ImageLoadError as exc:
-                    unreadable[k] = str(exc)
+                    results.append((k, _checked(assessor, [image_of(k)])[0]))
+                except (ImageLoadError, OSError) as exc:
+                    out.unreadable[k] = str(exc) or type(exc).__name__
+        good = [(k, v) for k, v in results if math.isfinite(v)]
+        out.invalid.update({k: f"non-finite score {v}" for k, v in results if not math.isfinite(v)})
+        cache.add(good)
+        out.n_new += len(good)
         if advance is not None:
             advance(len(batch))
-    return unreadable
+    return out
 
 
 def _progress(enabled: bool) -> Any:
@@ -117,6 +166,17 @@ def _metrics_dict(metrics: dict[str, Any]) -> dict[str, dict[str, float | None]]
     }
 
 
+def _outcome_dict(outcome: ScoreOutcome) -> dict[str, Any]:
+    return {
+        "n_reused": outcome.n_reused,
+        "n_new": outcome.n_new,
+        "n_unreadable": len(outcome.unreadable),
+        "unreadable_examples": dict(list(outcome.unreadable.items())[:20]),
+        "n_invalid": len(outcome.invalid),
+        "invalid_examples": dict(list(outcome.invalid.items())[:20]),
+    }
+
+
 def _run_mos(
     assessor: Assessor,
     target: Target,
@@ -128,7 +188,7 @@ def _run_mos(
     by_key = {s.key: s for s in data.samples}
     keys = _subset(list(by_key), cfg["limit"], cfg["seed"])
     task = progress.add_task(target.name, total=len(cache.missing(keys))) if progress else None
-    unreadable = score_missing(
+    outcome = score_missing(
         assessor,
         cache,
         keys,
@@ -141,7 +201,8 @@ def _run_mos(
         raise DataError(
             f"{target.name}: only {len(scored)} image(s) scored in split {cfg['split']!r} under "
             f"{data.root} ({data.n_labelled} labelled, {len(data.missing)} images missing, "
-            f"{len(unreadable)} unreadable); metrics need at least 3"
+            f"{len(outcome.unreadable)} unreadable, {len(outcome.invalid)} non-finite scores); "
+            "metrics need at least 3"
         )
     pred = [cache.scores[k] for k in scored]
     sign = 1.0 if data.higher_is_better else -1.0
@@ -168,11 +229,11 @@ def _run_mos(
         "n_in_split": data.n_labelled,
         "n_selected": len(keys),
         "n_scored": len(scored),
-        "n_unreadable": len(unreadable),
-        "unreadable_examples": dict(list(unreadable.items())[:20]),
+        **_outcome_dict(outcome),
         "limit": cfg["limit"],
         "thresholds": {"ground_truth": gt_thr, "prediction": pred_thr},
         "logistic_params": logistic,
+        "logistic_at_bound": params_at_bound(pred, gt, logistic),
         "metrics": _metrics_dict(metrics),
         "cache": str(cache.path),
     }
@@ -195,7 +256,7 @@ def _run_red(
         images.setdefault(it.edited_key, (it, "edited_image"))
     keys = list(images)
     task = progress.add_task(target.name, total=len(cache.missing(keys))) if progress else None
-    unreadable = score_missing(
+    outcome = score_missing(
         assessor,
         cache,
         keys,
@@ -227,13 +288,28 @@ def _run_red(
         "provenance": data.provenance(),
         "n_selected": len(chosen),
         "n_scored": len(ok),
-        "n_unreadable": len(unreadable),
-        "unreadable_examples": dict(list(unreadable.items())[:20]),
+        **_outcome_dict(outcome),
         "limit": cfg["limit"],
         "metrics": _metrics_dict(metrics),
         "cache": str(cache.path),
     }
     return BenchmarkResult(target.name, "pairs", cfg["split"], summary, pred_delta, true_delta)
+
+
+MOS_SPLITS = {"validation": "val", "valid": "val"}
+RED_SPLITS = {"val": "validation", "valid": "validation"}
+
+
+def _loaded(targets: Sequence[Target], split: str) -> list[tuple[Target, Any]]:
+    """Every target's benchmark data for ``split``, loaded before anything is scored."""
+    out: list[tuple[Target, Any]] = []
+    for t in targets:
+        bench = create_benchmark(t.name, **t.options)
+        if isinstance(bench, RedBenchmark):
+            out.append((t, bench.load_pairs(t.root, RED_SPLITS.get(split, split))))
+        else:
+            out.append((t, bench.load(t.root).split(MOS_SPLITS.get(split, split))))
+    return out
 
 
 def evaluate(
@@ -253,15 +329,16 @@ def evaluate(
 
     Args:
         model: an assessor, a registry name or an import path ``pkg.mod:fn``.
-        targets: the benchmarks and their roots.
+        targets: the benchmarks and their roots (all loaded and checked before scoring).
         out: the report folder; predictions are cached under ``out/cache/``.
-        split: ``test`` (default), ``train``, ``val`` or ``all``.
+        split: ``test`` (default), ``train``, ``val`` (or ``validation``) or ``all``.
         limit: score at most this many samples per benchmark (deterministic subset).
         batch_size: images per ``assessor.score`` call.
         n_resamples: bootstrap resamples of the confidence intervals.
         seed: seed of the subset and of the bootstrap.
         progress: show a rich progress bar.
-        model_name: name of the cache folder (default: ``model`` or the assessor's name).
+        model_name: the model's name in the cache folder and fingerprint (default: ``model``
+            or the assessor's name).
     """
     assessor = create_assessor(model) if isinstance(model, str) else model
     if model_name is None:
@@ -273,18 +350,20 @@ def evaluate(
         "n_resamples": n_resamples,
         "seed": seed,
     }
+    loaded = _loaded(targets, split)  # label files, roots and split names fail here, early
+    fp = model_fingerprint(assessor, model_name)
+    folder = Path(out) / "cache" / f"{slug(model_name)}-{fp['sha256'][:12]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(folder / "fingerprint.json", (json.dumps(fp, indent=2) + "\n").encode())
     results = []
     with _progress(progress) as bar:
-        for t in targets:
-            bench = create_benchmark(t.name, **t.options)
+        for t, data in loaded:
             where = hashlib.sha256(str(Path(t.root).expanduser().resolve()).encode()).hexdigest()
             name = f"{slug(t.name)}-{slug(split)}-{where[:10]}.jsonl"  # another root: new cache
-            path = Path(out) / "cache" / slug(model_name) / name
-            with PredictionCache(path) as cache:
-                if isinstance(bench, RedBenchmark):
-                    red = bench.load_pairs(t.root, split)
-                    results.append(_run_red(assessor, t, red, cache, cfg, bar))
+            with PredictionCache(folder / name) as cache:
+                if isinstance(data, RedData):
+                    results.append(_run_red(assessor, t, data, cache, cfg, bar))
                 else:
-                    data = bench.load(t.root).split(split)
                     results.append(_run_mos(assessor, t, data, cache, cfg, bar))
+            results[-1].summary["model_fingerprint"] = fp["sha256"]
     return results
