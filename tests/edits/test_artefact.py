@@ -121,3 +121,40 @@ def test_unsigned_artefact_ops_reject_negative_strengths() -> None:
     for name in ("gaussian_noise", "poisson_noise", "jpeg", "downscale"):
         with pytest.raises(EditError, match="one-directional"):
             create_edit(name)(_flat(0.5, 16), -0.2)
+
+
+@pytest.mark.parametrize("name", ["jpeg", "downscale"])
+def test_jpeg_and_downscale_are_continuous_at_zero(name: str, photo128: torch.Tensor) -> None:
+    """The change vanishes with the strength (it used to jump at 0+: quality 100, factor ~1)."""
+    op = create_edit(name)
+    diffs = [float((op(photo128, s) - photo128).abs().mean()) for s in (1e-4, 1e-3, 1e-2, 0.1)]
+    assert all(b > a for a, b in itertools.pairwise(diffs[1:])), diffs
+    assert diffs[0] <= diffs[1] < 0.05 / 255  # s = 0.001: invisible
+    assert float((op(photo128, 1e-3) - photo128).abs().max()) < 1 / 255  # below one 8-bit step
+    assert diffs[1] < 0.3 * diffs[2]  # roughly proportional to s near 0
+
+
+def test_jpeg_fades_in_below_quality_90(photo128: torch.Tensor) -> None:
+    import cv2
+
+    op = create_edit("jpeg")
+    arr = (photo128.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    ok, buf = cv2.imencode(
+        ".jpg",
+        cv2.cvtColor(arr, cv2.COLOR_RGB2BGR),
+        [cv2.IMWRITE_JPEG_QUALITY, op.quality(0.05)],  # type: ignore[attr-defined]
+    )
+    assert ok
+    decoded = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    full = torch.from_numpy(decoded).permute(2, 0, 1).float() / 255.0
+    torch.testing.assert_close(op(photo128, 0.05), photo128 + 0.5 * (full - photo128))
+    assert op.weight(0.05) == 0.5 and op.weight(0.1) == op.weight(0.7) == 1.0  # type: ignore[attr-defined]
+
+
+def test_downscale_fades_in_below_factor_two(photo128: torch.Tensor) -> None:
+    op = create_edit("downscale")
+    at_two = op(photo128, 1 / 7)
+    assert float((at_two - photo128).abs().mean()) > 2 / 255  # pure resampling from factor 2
+    sharp = [measure(op(photo128, s)).sharpness for s in (0.0, 0.005, 0.02, 0.07, 1 / 7)]
+    assert all(b < a for a, b in itertools.pairwise(sharp)), sharp
+    assert sharp[1] > 0.9 * sharp[0]  # no jump at 0+ (was about half the sharpness)

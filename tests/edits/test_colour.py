@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 from kornia.color import rgb_to_hsv, rgb_to_linear_rgb
+from scipy.optimize import minimize_scalar
 
 from redaes.edits import create_edit
 from redaes.edits.colour import planckian_rgb
@@ -105,7 +106,7 @@ def test_hue_rotates_monotonically_by_about_the_angle() -> None:
     shifts = [mean_hue_shift(x, create_edit("hue")(x, s)) for s in STRENGTHS]
     assert strictly_monotonic(shifts, margin=5.0), shifts
     assert shifts[2] == pytest.approx(0.0, abs=1e-3)
-    assert shifts[-1] == pytest.approx(60.0, abs=6.0) and shifts[0] == pytest.approx(-60.0, abs=6.0)
+    assert shifts[-1] == pytest.approx(60.0, abs=1.0) and shifts[0] == pytest.approx(-60.0, abs=1.0)
 
 
 def test_hue_keeps_luma_and_grey_and_inverts() -> None:
@@ -129,3 +130,80 @@ def test_describe_reads_well() -> None:
     assert create_edit("tint").describe(0.5) == "shifted the tint toward magenta by 10 CC"
     assert create_edit("tint").describe(-0.5) == "shifted the tint toward green by 10 CC"
     assert create_edit("hue").describe(-0.5) == "rotated the hue by -30 degrees"
+
+
+# sRGB (D65) linear RGB -> CIE XYZ, IEC 61966-2-1.
+_RGB_TO_XYZ = torch.tensor(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ],
+    dtype=torch.float64,
+)
+
+
+def _krystek_uv(kelvin: float) -> tuple[float, float]:
+    """Planckian locus in CIE 1960 uv, Krystek (1985) rational fit (1000-15000 K)."""
+    t = kelvin
+    u = (0.860117757 + 1.54118254e-4 * t + 1.28641212e-7 * t * t) / (
+        1 + 8.42420235e-4 * t + 7.08145163e-7 * t * t
+    )
+    v = (0.317398726 + 4.22806245e-5 * t + 4.20481691e-8 * t * t) / (
+        1 - 2.89741816e-5 * t + 1.61456053e-7 * t * t
+    )
+    return u, v
+
+
+def measured_mired(srgb: torch.Tensor) -> float:
+    """CCT in mired of a uniform sRGB patch: the nearest Krystek locus point in uv."""
+    rgb = rgb_to_linear_rgb(srgb[None].double())[0].mean(dim=(1, 2))
+    x, y, z = (_RGB_TO_XYZ @ rgb).tolist()
+    d = x + 15 * y + 3 * z
+    u, v = 4 * x / d, 6 * y / d
+
+    def dist(m: float) -> float:
+        lu, lv = _krystek_uv(1e6 / m)
+        return (lu - u) ** 2 + (lv - v) ** 2
+
+    return float(minimize_scalar(dist, bounds=(66.7, 500.0), method="bounded").x)
+
+
+def test_grey_is_d65_by_the_independent_estimate() -> None:
+    assert 1e6 / measured_mired(torch.full((3, 4, 4), 0.5)) == pytest.approx(6504, abs=5)
+
+
+@pytest.mark.parametrize("s", [-0.8, -0.5, -0.3, -0.1, 0.1, 0.3, 0.6, 1.0])
+@pytest.mark.parametrize("level", [0.25, 0.6])
+def test_temperature_moves_the_white_by_its_documented_mired(s: float, level: float) -> None:
+    """A grey patch's CCT moves by the op's mired (it used to reach 88-94 of a requested 100)."""
+    grey = torch.full((3, 4, 4), level)
+    op = create_edit("temperature")
+    shift = measured_mired(op(grey, s)) - measured_mired(grey)
+    assert shift == pytest.approx(op.physical(s), rel=0.03, abs=0.5)
+
+
+def _hsv_hue_deg(x: torch.Tensor) -> torch.Tensor:
+    return torch.rad2deg(rgb_to_hsv(x[None])[0, 0])
+
+
+@pytest.mark.parametrize("s", [-1.0, -0.5, 0.25, 0.5, 1.0])
+def test_hue_degrees_are_hsv_hue_degrees_on_saturated_patches(s: float) -> None:
+    """Every saturated patch turns by the op's degrees of ordinary (HSV) hue, luma kept."""
+    hues = torch.arange(0.0, 360.0, 15.0)
+    hsv = torch.stack(
+        [torch.deg2rad(hues), torch.full_like(hues, 0.85), torch.full_like(hues, 0.8)]
+    )
+    patches = kornia_hsv_to_rgb(hsv[:, :, None].expand(3, 24, 4))
+    op = create_edit("hue")
+    out = op(patches, s)
+    turned = torch.remainder(_hsv_hue_deg(out) - _hsv_hue_deg(patches) + 180.0, 360.0) - 180.0
+    assert turned.sub(op.physical(s)).abs().max().item() < 2.0
+    torch.testing.assert_close(luma(out[None]), luma(patches[None]), atol=1e-4, rtol=0)
+    assert out.min() >= 0.0 and out.max() <= 1.0
+
+
+def kornia_hsv_to_rgb(hsv: torch.Tensor) -> torch.Tensor:
+    from kornia.color import hsv_to_rgb
+
+    return hsv_to_rgb(hsv[None])[0]

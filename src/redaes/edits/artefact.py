@@ -5,7 +5,8 @@ artefact. A denoising counterpart was left out on purpose: OpenCV's non-local me
 0.5 s per 512 px image, far too slow for the edit engine.
 
 The noise ops are differentiable (``out = x + sigma(x, s) * n`` with ``n`` drawn from the image's
-own seed); JPEG and resampling go through OpenCV one image at a time.
+own seed); JPEG and resampling go through OpenCV one image at a time and fade in from the input
+near strength 0 (mixed with it), so every op is continuous at 0.
 """
 
 from __future__ import annotations
@@ -107,14 +108,17 @@ class PoissonNoise(EditOp):
 class Jpeg(EditOp):
     """JPEG compression (OpenCV/libjpeg, 4:2:0 chroma): quality 100 at ``0+`` down to 5 at ``+1``.
 
-    Strength exactly 0 returns the input unchanged; any positive strength encodes and decodes.
+    Continuous at 0: even quality 100 changes pixels (chroma subsampling, rounding), so below
+    ``s = 0.1`` (quality ~90) the decoded JPEG is mixed with the input by the weight ``10 s``
+    (``out = x + 10 s (jpeg(x) - x)``); from ``s = 0.1`` on the output is the decoded JPEG.
+    Strength exactly 0 returns the input unchanged.
     """
 
     info = OpInfo(
         name="jpeg",
         family="artefact",
         unit="JPEG quality",
-        description="JPEG compression artefacts, quality 100 (s>0) down to 5 (s=1)",
+        description="JPEG compression, quality 100 (s>0) down to 5 (s=1); faded in below s=0.1",
         identity=100.0,
         at_minus_one=100.0,
         at_plus_one=5.0,
@@ -123,9 +127,15 @@ class Jpeg(EditOp):
         signed=False,
     )
 
+    fade_until = 0.1
+
     def quality(self, strength: float) -> int:
         """The integer JPEG quality used at ``strength``."""
         return round(self.physical(strength))
+
+    def weight(self, strength: float) -> float:
+        """Mixing weight of the decoded JPEG at ``strength`` (``10 s`` below 0.1, then 1)."""
+        return min(1.0, max(0.0, float(strength)) / self.fade_until)
 
     def apply(self, x: torch.Tensor, s: torch.Tensor, seeds: list[int]) -> torch.Tensor:
         out = []
@@ -141,8 +151,9 @@ class Jpeg(EditOp):
             decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
             if decoded is None:  # pragma: no cover - we just encoded it
                 raise EditError("jpeg: OpenCV could not decode its own JPEG")
-            rgb = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
-            out.append(_from_uint8(rgb, x))
+            rgb = _from_uint8(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), x)
+            w = self.weight(strength)
+            out.append(rgb if w >= 1.0 else x[i] + w * (rgb - x[i]))
         return torch.stack(out)
 
 
@@ -150,15 +161,18 @@ class Jpeg(EditOp):
 class Downscale(EditOp):
     """Resolution loss: shrink by a factor (area averaging), then enlarge back (bilinear).
 
-    The factor goes from 1 (identity) to 8 at ``+1``; the small size is rounded to whole pixels
-    (at least 1 px), so very small factors on small images may leave the image unchanged.
+    The factor ``f`` goes from 1 (identity) to 8 at ``+1``; the small size is rounded to whole
+    pixels (at least 1 px). Continuous at 0: resampling by any factor near 1 already softens
+    the image, so below factor 2 (``s < 1/7``) the resampled image is mixed with the input by
+    the weight ``f - 1`` (``out = x + (f - 1) (resampled - x)``); from factor 2 on the output is
+    the resampled image.
     """
 
     info = OpInfo(
         name="downscale",
         family="artefact",
         unit="x downscale factor",
-        description="down- then up-scaling (lost resolution), factor 1 to 8",
+        description="down- then up-scaling (lost resolution), factor 1 to 8; faded in below 2",
         identity=1.0,
         at_minus_one=1.0,
         at_plus_one=8.0,
@@ -181,5 +195,7 @@ class Downscale(EditOp):
             big = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
             if big.ndim == 2:  # pragma: no cover - OpenCV keeps 3 channels
                 big = big[..., None]
-            out.append(torch.from_numpy(big).permute(2, 0, 1).to(x.device, x.dtype))
+            resampled = torch.from_numpy(big).permute(2, 0, 1).to(x.device, x.dtype)
+            weight = min(1.0, factor - 1.0)
+            out.append(resampled if weight >= 1.0 else x[i] + weight * (resampled - x[i]))
         return torch.stack(out)

@@ -2,14 +2,17 @@
 
 Saturation-type ops scale the chroma of each pixel about its Rec.709 luma (so luma is kept where
 nothing clips); white-balance ops multiply linear light by per-channel gains whose luminance is
-normalised to 1; hue rotation turns the (Cb, Cr) chroma plane about the grey axis. Every op is a
-vectorised per-pixel transform, differentiable w.r.t. the image and the strength.
+normalised to 1 (temperature moves the white point's correlated colour temperature by exactly the
+requested mired); hue rotation turns the HSV hue by the requested degrees and keeps the Rec.709
+luma. Every op is a vectorised per-pixel transform, differentiable w.r.t. the image and the
+strength.
 """
 
 from __future__ import annotations
 
 import math
 
+import kornia
 import torch
 
 from redaes.edits.base import EditOp, OpInfo, per_sample, register_op
@@ -21,7 +24,6 @@ _XYZ_TO_RGB = (
     (-0.9692660, 1.8760108, 0.0415560),
     (0.0556434, -0.2040259, 1.0572252),
 )
-_REFERENCE_KELVIN = 6500.0
 
 
 def _apply_linear_gains(x: torch.Tensor, gains: torch.Tensor) -> torch.Tensor:
@@ -31,8 +33,8 @@ def _apply_linear_gains(x: torch.Tensor, gains: torch.Tensor) -> torch.Tensor:
     return scale_linear_light(x, gains[:, :, None, None])
 
 
-def planckian_rgb(kelvin: torch.Tensor) -> torch.Tensor:
-    """Linear sRGB (``Y = 1``) of a black body at ``kelvin`` (N,), Kim et al. (2002) cubic fit.
+def planckian_xy(kelvin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIE 1931 ``(x, y)`` of a black body at ``kelvin`` (N,), Kim et al. (2002) cubic fit.
 
     Valid (and clamped to) 1667-25000 K; differentiable w.r.t. the temperature.
     """
@@ -53,8 +55,75 @@ def planckian_rgb(kelvin: torch.Tensor) -> torch.Tensor:
             3.0817580 * x3 - 5.87338670 * x2 + 3.75112997 * xc - 0.37001483,
         ),
     )
+    return xc, yc
+
+
+def _xy_to_rgb(xc: torch.Tensor, yc: torch.Tensor) -> torch.Tensor:
+    """Linear sRGB (``Y = 1``) of chromaticities ``(x, y)``, shape ``(N, 3)``."""
     xyz = torch.stack([xc / yc, torch.ones_like(xc), (1.0 - xc - yc) / yc], dim=-1)
     return xyz @ xyz.new_tensor(_XYZ_TO_RGB).T
+
+
+def planckian_rgb(kelvin: torch.Tensor) -> torch.Tensor:
+    """Linear sRGB (``Y = 1``) of a black body at ``kelvin`` (N,) (see :func:`planckian_xy`)."""
+    return _xy_to_rgb(*planckian_xy(kelvin))
+
+
+def _uv_of_xy(xc: torch.Tensor, yc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIE 1960 ``(u, v)`` of CIE 1931 ``(x, y)``."""
+    d = -2.0 * xc + 12.0 * yc + 3.0
+    return 4.0 * xc / d, 6.0 * yc / d
+
+
+def _xy_of_uv(u: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    d = 2.0 * u - 8.0 * v + 4.0
+    return 3.0 * u / d, 2.0 * v / d
+
+
+def _locus_uv(mired: torch.Tensor) -> torch.Tensor:
+    """``(N, 2)`` CIE 1960 uv of the Planckian locus at ``mired`` (1e6 / kelvin)."""
+    return torch.stack(_uv_of_xy(*planckian_xy(1e6 / mired)), dim=-1)
+
+
+def _locus_normal(mired: torch.Tensor) -> torch.Tensor:
+    """Unit normal of the locus in uv at ``mired`` (the tangent turned by +90 degrees)."""
+    tangent = _locus_uv(mired + 0.5) - _locus_uv(mired - 0.5)
+    normal = torch.stack([-tangent[..., 1], tangent[..., 0]], dim=-1)
+    return normal / normal.norm(dim=-1, keepdim=True)
+
+
+def _white_point() -> tuple[float, float]:
+    """Correlated colour temperature (mired) and signed Duv of the sRGB white (D65).
+
+    The CCT is the nearest point of the locus in CIE 1960 uv (a fine search in mired), Duv the
+    signed distance along the locus normal there.
+    """
+    xyz = torch.linalg.inv(torch.tensor(_XYZ_TO_RGB, dtype=torch.float64)) @ torch.ones(
+        3, dtype=torch.float64
+    )
+    white = torch.stack(_uv_of_xy(xyz[0] / xyz.sum(), xyz[1] / xyz.sum()))
+    grid = torch.linspace(120.0, 190.0, 70001, dtype=torch.float64)
+    mired = grid[((_locus_uv(grid) - white) ** 2).sum(dim=-1).argmin()]
+    m = mired.reshape(1)
+    duv = ((white - _locus_uv(m)[0]) * _locus_normal(m)[0]).sum()
+    return float(mired), float(duv)
+
+
+WHITE_MIRED, WHITE_DUV = _white_point()
+"""CCT of the sRGB/D65 white in mired (about 153.8, i.e. 6504 K) and its distance to the locus."""
+
+
+def white_balance_gains(mired_shift: torch.Tensor) -> torch.Tensor:
+    """Linear-light gains ``(N, 3)`` that move the white's CCT by ``mired_shift`` (N,) mired.
+
+    The new white lies at ``WHITE_MIRED + shift`` on the Planckian locus, at the white's own
+    distance from it (Duv), so a grey patch measures exactly the requested mired shift; the
+    gains are relative to the unshifted white (exactly 1 at shift 0).
+    """
+    m = torch.cat([mired_shift.to(torch.float64).reshape(-1), mired_shift.new_zeros(1).double()])
+    target = _locus_uv(WHITE_MIRED + m) + WHITE_DUV * _locus_normal(WHITE_MIRED + m)
+    rgb = _xy_to_rgb(*_xy_of_uv(target[:, 0], target[:, 1]))
+    return (rgb[:-1] / rgb[-1:]).to(mired_shift.dtype)
 
 
 def _chroma_scale(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
@@ -126,10 +195,12 @@ class Vibrance(EditOp):
 class Temperature(EditOp):
     """White balance along the Planckian locus, in mired (micro reciprocal degrees).
 
-    A shift of ``m`` mired recolours the image as if lit by a black body at
-    ``1e6 / (1e6 / 6500 + m)`` kelvin instead of 6500 K (von Kries gains in linear light,
-    luminance kept). As with photographic conversion filters, ``+`` is warmer (an 85B filter is
-    about +130 mired): ``+1`` = +100 mired (about 3900 K), ``-1`` = -100 mired (about 18600 K).
+    A shift of ``m`` mired moves the white point's correlated colour temperature (CCT, nearest
+    locus point in CIE 1960 uv) from D65's 153.8 mired (6504 K) to ``153.8 + m`` mired, keeping
+    its distance to the locus (von Kries gains in linear light, luminance kept): a grey patch
+    measures exactly ``m``. As with photographic conversion filters, ``+`` is warmer (an 85B
+    filter is about +130 mired): ``+1`` = +100 mired (about 3940 K), ``-1`` = -100 mired (about
+    18600 K).
     """
 
     info = OpInfo(
@@ -146,10 +217,7 @@ class Temperature(EditOp):
     )
 
     def apply(self, x: torch.Tensor, s: torch.Tensor, seeds: list[int]) -> torch.Tensor:
-        mired = physical_amount(self.info, s)
-        ref = planckian_rgb(x.new_full((1,), _REFERENCE_KELVIN))
-        kelvin = 1e6 / (1e6 / _REFERENCE_KELVIN + mired)
-        return _apply_linear_gains(x, planckian_rgb(kelvin) / ref)
+        return _apply_linear_gains(x, white_balance_gains(physical_amount(self.info, s)))
 
 
 @register_op
@@ -183,17 +251,19 @@ class Tint(EditOp):
 
 @register_op
 class Hue(EditOp):
-    """Hue rotation in degrees: the Rec.709 (Cb, Cr) chroma plane turns about the grey axis.
+    """Hue rotation in ordinary (HSV) hue degrees, keeping each pixel's Rec.709 luma.
 
-    Luma and chroma magnitude are kept (up to clipping); ``+`` turns red toward yellow and green
-    (increasing HSV hue), ``+1`` = +60 degrees, ``-1`` = -60 degrees.
+    Each pixel's HSV hue turns by the amount (``+`` turns red toward yellow and green); the
+    turned colour is then moved back to the pixel's original luma by mixing it with grey (which
+    keeps its HSV hue), and its chroma is reduced only where it would leave the sRGB gamut.
+    Greys stay grey. ``+1`` = +60 degrees, ``-1`` = -60 degrees.
     """
 
     info = OpInfo(
         name="hue",
         family="colour",
         unit="degrees",
-        description="hue rotation about the grey axis in YCbCr (+1 = +60 degrees, red->yellow)",
+        description="HSV hue rotation at constant luma (+1 = +60 degrees, red->yellow)",
         identity=0.0,
         at_minus_one=-60.0,
         at_plus_one=60.0,
@@ -203,23 +273,15 @@ class Hue(EditOp):
     )
 
     def apply(self, x: torch.Tensor, s: torch.Tensor, seeds: list[int]) -> torch.Tensor:
-        theta = physical_amount(self.info, s) * (math.pi / 180.0)
-        kr, kg, kb = _REC709
-        to_ycc = x.new_tensor(
-            [
-                [kr, kg, kb],
-                [-kr / (2 * (1 - kb)), -kg / (2 * (1 - kb)), 0.5],
-                [0.5, -kg / (2 * (1 - kr)), -kb / (2 * (1 - kr))],
-            ]
-        )
-        cos, sin = torch.cos(theta), torch.sin(theta)
-        one, zero = torch.ones_like(cos), torch.zeros_like(cos)
-        rot = torch.stack(
-            [
-                torch.stack([one, zero, zero], dim=-1),
-                torch.stack([zero, cos, -sin], dim=-1),
-                torch.stack([zero, sin, cos], dim=-1),
-            ],
-            dim=-2,
-        )
-        return apply_colour_matrix(x, torch.linalg.inv(to_ycc) @ rot @ to_ycc)
+        theta = per_sample(physical_amount(self.info, s) * (math.pi / 180.0))
+        hsv = kornia.color.rgb_to_hsv(x)
+        hue = torch.remainder(hsv[:, :1] + theta, 2.0 * math.pi)
+        turned = kornia.color.hsv_to_rgb(torch.cat([hue, hsv[:, 1:]], dim=1))
+        y0 = luma(x).clamp(0.0, 1.0)
+        chroma = turned - luma(turned)  # zero-luma offset from grey, same HSV hue as `turned`
+        top, bottom = chroma.amax(dim=1, keepdim=True), chroma.amin(dim=1, keepdim=True)
+        one = torch.ones_like(y0)
+        fit_top = torch.where(top > 1e-6, (1.0 - y0) / top.clamp_min(1e-6), one)
+        fit_bottom = torch.where(bottom < -1e-6, y0 / (-bottom).clamp_min(1e-6), one)
+        k = torch.minimum(one, torch.minimum(fit_top, fit_bottom))
+        return y0 + k * chroma
