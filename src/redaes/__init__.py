@@ -14,10 +14,11 @@ from redaes.errors import ImageLoadError, RedaesError
 
 if TYPE_CHECKING:
     from redaes.imageio import load_image
+    from redaes.models import load_assessor
 
 __version__ = "0.1.0"
 
-__all__ = ["ImageLoadError", "RedaesError", "__version__", "load_image"]
+__all__ = ["ImageLoadError", "RedaesError", "__version__", "load_assessor", "load_image"]
 
 
 def __getattr__(name: str) -> Any:
@@ -25,4 +26,8 @@ def __getattr__(name: str) -> Any:
         from redaes.imageio import load_image
 
         return load_image
+    if name == "load_assessor":
+        from redaes.models import load_assessor
+
+        return load_assessor
     raise AttributeError(f"module 'redaes' has no attribute {name!r}")

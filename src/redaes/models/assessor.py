@@ -1,0 +1,135 @@
+"""The compact assessor: score, compare and the pair view, plus :func:`load_assessor`.
+
+>>> from redaes import load_assessor
+>>> model = load_assessor("runs/compact/model.safetensors")   # doctest: +SKIP
+>>> model.score(["a.jpg", "b.jpg"]), model.compare("a.jpg", "b.jpg")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from redaes.assessors.base import Assessor, create_assessor
+from redaes.errors import ConfigError
+from redaes.imageio import ImageInput
+from redaes.models.backbones import file_sha256
+from redaes.models.net import CompactNet, pair_view
+from redaes.models.weights import load_weights
+
+DEFAULT_WEIGHTS = "compact-default.safetensors"
+
+
+def default_weights_path() -> Path | None:
+    """The shipped default weights (``redaes/models/weights/``), or None when not shipped."""
+    path = Path(str(resources.files("redaes.models") / "weights" / DEFAULT_WEIGHTS))
+    return path if path.is_file() else None
+
+
+def _label(image: ImageInput) -> str:
+    return str(image) if isinstance(image, (str, Path)) else f"<{type(image).__name__}>"
+
+
+class CompactAssessor(Assessor):
+    """A trained :class:`CompactNet` as an assessor (0-10, higher is better, with a std).
+
+    Args:
+        weights: path of a ``.safetensors`` weights file (default: the shipped weights).
+        net: an in-memory network instead of a file (training, tests).
+        batch_size: images per forward pass (scores do not depend on it).
+    """
+
+    name = "compact"
+
+    def __init__(
+        self,
+        weights: str | Path | None = None,
+        net: CompactNet | None = None,
+        batch_size: int = 16,
+    ) -> None:
+        if net is None:
+            path = Path(weights) if weights is not None else default_weights_path()
+            if path is None:
+                raise ConfigError(
+                    "no default compact weights are shipped in this build yet: train them "
+                    "with `redaes train compact` and pass the file (--model FILE.safetensors), "
+                    "or name another assessor (redaes list assessors)"
+                )
+            net = load_weights(path)
+            self.weights_path: str | None = str(path)
+        else:
+            self.weights_path = None
+        self.net, self.batch_size = net.eval(), max(1, int(batch_size))
+
+    def fingerprint(self) -> dict[str, Any]:
+        if self.weights_path:
+            return {"weights_sha256": file_sha256(self.weights_path)}
+        return {"in_memory": id(self.net)}
+
+    def score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
+        """``(score, std)`` per image; images are preprocessed one by one, then batched."""
+        out: list[tuple[float, float]] = []
+        for start in range(0, len(images), self.batch_size):
+            chunk = images[start : start + self.batch_size]
+            batch = torch.stack([self.net.preprocess(im) for im in chunk])
+            s, sd = self.net.scores(batch)
+            out.extend(zip(s, sd, strict=True))
+        return out
+
+    def score(self, images: Sequence[ImageInput]) -> list[float]:
+        return [s for s, _ in self.score_with_std(images)]
+
+    def compare(self, a: ImageInput, b: ImageInput) -> dict[str, Any]:
+        """``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}``."""
+        (sa, da), (sb, db) = self.score_with_std([a, b])
+        return {
+            "a": _label(a),
+            "b": _label(b),
+            "score_a": sa,
+            "score_b": sb,
+            **pair_view(sa, da, sb, db),
+        }
+
+    def config(self) -> dict[str, Any]:
+        """The stored model config (backbone, input, anchor, recipe, data fingerprint)."""
+        return self.net.config.to_dict()
+
+
+def scores_with_std(assessor: Assessor, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
+    """``(score, std)`` from any assessor; assessors without uncertainty report std 0."""
+    if isinstance(assessor, CompactAssessor):
+        return assessor.score_with_std(images)
+    return [(float(s), 0.0) for s in assessor.score(images)]
+
+
+def compare(assessor: Assessor, a: ImageInput, b: ImageInput) -> dict[str, Any]:
+    """The pair view of ``a`` and ``b`` under any assessor (std 0 when it has none)."""
+    (sa, da), (sb, db) = scores_with_std(assessor, [a, b])
+    return {
+        "a": _label(a),
+        "b": _label(b),
+        "score_a": sa,
+        "score_b": sb,
+        **pair_view(sa, da, sb, db),
+    }
+
+
+def load_assessor(name_or_path: str | Path | None = None, **overrides: Any) -> Assessor:
+    """An assessor by weights path, registry name or import path; None = the default model.
+
+    A path (existing file, or any name ending in ``.safetensors``) loads a compact model;
+    anything else goes to :func:`redaes.assessors.create_assessor` (``brisque``,
+    ``pkg.mod:fn``, ...).
+    """
+    if name_or_path is None:
+        return CompactAssessor(**overrides)
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or text.endswith(".safetensors") or Path(text).is_file():
+        return CompactAssessor(weights=text, **overrides)
+    import redaes.assessors  # noqa: F401  (registers the classical assessors)
+
+    return create_assessor(text, **overrides)
