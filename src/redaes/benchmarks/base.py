@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from redaes.errors import ConfigError, DataError
 from redaes.registry import Registry
@@ -72,6 +72,10 @@ class BenchmarkData:
     label_format: str
     split_source: str
     missing: list[Sample] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Protocol facts a reader must see (deviations, rows left out, with counts)."""
+    official_counts: dict[str, int] = field(default_factory=dict)
+    """Published sizes of the official splits (``datasets.yml``), to compare with the load."""
 
     @property
     def n_labelled(self) -> int:
@@ -95,6 +99,8 @@ class BenchmarkData:
             label_format=self.label_format,
             split_source=self.split_source,
             missing=[s for s in self.missing if s.split == name],
+            notes=self.notes,
+            official_counts=self.official_counts,
         )
 
     def provenance(self) -> dict[str, Any]:
@@ -111,6 +117,8 @@ class BenchmarkData:
             "n_images_found": len(self.samples),
             "n_images_missing": len(self.missing),
             "missing_examples": [s.path for s in self.missing[:20]],
+            "notes": list(self.notes),
+            "official_counts": dict(self.official_counts),
         }
 
 
@@ -131,6 +139,9 @@ class Benchmark(ABC):
     gt_threshold: float | None = None
     """Binary-accuracy threshold on the ground-truth scale (None: midpoint of ``score_range``)."""
     default_test_fraction: float = 0.2
+    image_dirs: tuple[str, ...] = ("",)
+    protocol: ClassVar[dict[str, Any]] = {}
+    """The benchmark's ``datasets.yml`` entry (see :mod:`redaes.benchmarks.config`)."""
 
     def __init__(self, labels: str | Path | None = None, test_fraction: float | None = None):
         self.labels = Path(labels) if labels is not None else None
@@ -187,6 +198,9 @@ class Benchmark(ABC):
             (found if exists(s.path) else missing).append(s)
         kw.setdefault("score_range", self.score_range)
         kw.setdefault("higher_is_better", self.higher_is_better)
+        counts = (self.protocol.get("split") or {}).get("counts") or {}
+        if "official" in str(kw.get("split_source", "")):
+            kw.setdefault("official_counts", {str(k): int(v) for k, v in counts.items()})
         return BenchmarkData(self.name, root, found, missing=missing, **kw)
 
 
@@ -231,8 +245,14 @@ def sha256_file(path: Path) -> str:
 
 
 def hash_split(key: str, test_fraction: float) -> str:
-    """Deterministic split: ``test`` when ``sha256(key)`` maps below ``test_fraction``."""
-    u = int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:12], 16) / float(1 << 48)
+    """Deterministic split: ``test`` when ``sha256(basename)`` maps below ``test_fraction``.
+
+    Keyed on the image's file name, not on the path as a label file writes it, so every form
+    of the same dataset (``1024x768/1.jpg``, ``KonIQ-10k/1024x768/1.jpg``, ``1.jpg``) puts an
+    image in the same split.
+    """
+    name = key.replace("\\", "/").rsplit("/", 1)[-1]
+    u = int(hashlib.sha256(name.encode("utf-8")).hexdigest()[:12], 16) / float(1 << 48)
     return "test" if u < test_fraction else "train"
 
 

