@@ -52,6 +52,10 @@ def test_changed_model_code_does_not_reuse_stale_predictions(
     assert changed == {"srcc": pytest.approx(-1.0), "reused": 0}  # was +1.0 from the cache
     prints = sorted((tmp_path / "out" / "cache").glob("mymodel_score-*/fingerprint.json"))
     assert len(prints) == 2
+    (res,) = evaluate(
+        "mymodel:score", [Target("ava", tmp_path / "ava")], tmp_path / "out", n_resamples=5
+    )
+    assert len(res.summary["stale_caches_ignored"]) == 1  # the older version's cache is named
 
 
 def test_changed_config_gets_a_new_cache(tmp_path: Path) -> None:

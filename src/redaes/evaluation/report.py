@@ -111,6 +111,11 @@ def report_warnings(entry: dict[str, Any]) -> list[str]:
     if entry.get("n_invalid"):
         key, why = next(iter(entry["invalid_examples"].items()))
         out.append(f"{name}: {entry['n_invalid']} non-finite scores, skipped ({key}: {why})")
+    if entry.get("stale_caches_ignored"):
+        out.append(
+            f"{name}: cached predictions of another version of this model were not used "
+            f"({', '.join(entry['stale_caches_ignored'])}; model fingerprint changed)"
+        )
     for note in prov.get("notes", []):
         out.append(f"{name}: {note}")
     if entry.get("kind") == "mos" and not comparable(entry):

@@ -353,6 +353,11 @@ def evaluate(
     loaded = _loaded(targets, split)  # label files, roots and split names fail here, early
     fp = model_fingerprint(assessor, model_name)
     folder = Path(out) / "cache" / f"{slug(model_name)}-{fp['sha256'][:12]}"
+    stale = sorted(
+        d.name
+        for d in (Path(out) / "cache").glob(f"{slug(model_name)}-*")
+        if d.is_dir() and d != folder and (d / "fingerprint.json").is_file()
+    )
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(folder / "fingerprint.json", (json.dumps(fp, indent=2) + "\n").encode())
     results = []
@@ -366,4 +371,5 @@ def evaluate(
                 else:
                     results.append(_run_mos(assessor, t, data, cache, cfg, bar))
             results[-1].summary["model_fingerprint"] = fp["sha256"]
+            results[-1].summary["stale_caches_ignored"] = stale
     return results
