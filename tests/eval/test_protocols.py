@@ -70,6 +70,10 @@ def test_koniq_other_files_give_the_published_protocol(tmp_path: Path) -> None:
     # the official split wherever the sets file is present, whatever file gives the scores
     got = {Path(s.key).name: s.split for s in iqa.samples + iqa.missing}
     assert got == expected and "official" in iqa.split_source
+    assert [f["path"].rsplit("/", 1)[-1] for f in iqa.provenance()["label_files"]] == [
+        "KonIQ-10k.txt",
+        "koniq10k_distributions_sets.csv",
+    ]
     assert iqa.score_range == (1.0, 5.0) and "raw 1-5" in iqa.provenance()["notes"][0]
     assert any("not in the official sets" in n for n in iqa.notes)  # 300 of 10,073 listed
 

@@ -87,7 +87,10 @@ def test_console_warns_about_missing_and_unreadable_images(
     assert _run(tmp_path, ["-r", str(ava)], "ava", "--no-plots") == 0
     err = capsys.readouterr().err
     assert f"ava: 2 of {N} labelled images missing on disk" in err
+    assert f"ava: {N} labelled images in split 'test', the official split has 20000" in err
     assert "ava: 1 images unreadable, skipped (503.jpg" in err
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "- 1 images unreadable, skipped (503.jpg" in md
 
 
 def test_table_has_every_metric_the_header_explains(tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ class KonIQ10k(Benchmark):
         r = self._root(root)
         path = self._find(r, as_list(self.protocol["labels"]))
         sets = self._official_sets(r)
+        sets_file = r / self.protocol["split"]["file"]
         notes: list[str] = []
         if sets is not None:
             rule = lambda key: sets.get(Path(key).name, "unlisted")  # noqa: E731
@@ -105,7 +106,7 @@ class KonIQ10k(Benchmark):
         return self._make(
             r,
             samples,
-            label_files=[path] if sets is None else [path, r / self.protocol["split"]["file"]],
+            label_files=list(dict.fromkeys([path, *([] if sets is None else [sets_file])])),
             label_format=fmt,
             split_source=src,
             score_range=scale,

@@ -116,6 +116,12 @@ def report_warnings(entry: dict[str, Any]) -> list[str]:
             f"{name}: cached predictions of another version of this model were not used "
             f"({', '.join(entry['stale_caches_ignored'])}; model fingerprint changed)"
         )
+    want = prov.get("official_counts", {}).get(entry.get("split"))
+    if want is not None and want != prov.get("n_labelled"):
+        out.append(
+            f"{name}: {prov.get('n_labelled')} labelled images in split {entry['split']!r}, "
+            f"the official split has {want}"
+        )
     for note in prov.get("notes", []):
         out.append(f"{name}: {note}")
     if entry.get("kind") == "mos" and not comparable(entry):
@@ -196,6 +202,9 @@ def _benchmark_md(b: dict[str, Any], model: str, refs: list[dict[str, Any]]) -> 
         f"Labels: {prov['label_format']}; split: {prov['split_source']}.",
         "",
     ]
+    warnings = [w.split(": ", 1)[1] for w in report_warnings(b)]
+    if warnings:
+        lines += ["Warnings:", "", *[f"- {w}" for w in warnings], ""]
     if not comparable(b):
         lines += [
             f"**Not comparable with published numbers:** {prov['split_source']} (the official "
