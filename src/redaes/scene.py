@@ -272,8 +272,14 @@ def _neutrals(lab: np.ndarray) -> tuple[float, tuple[float, float] | None]:
     return round(frac, 4), (round(float(a[cand].mean()), 3), round(float(b[cand].mean()), 3))
 
 
-def analyse(image: ImageInput | torch.Tensor, max_side: int = 384) -> SceneInfo:
-    """Analyse ``image`` (PIL image, array, ``(3, H, W)`` tensor or path): a :class:`SceneInfo`."""
+def analyse(
+    image: ImageInput | torch.Tensor, max_side: int = 384, detect_faces: bool = True
+) -> SceneInfo:
+    """Analyse ``image`` (PIL image, array, ``(3, H, W)`` tensor or path): a :class:`SceneInfo`.
+
+    ``detect_faces=False`` skips the face cascade (the slowest part) and reports ``faces=-1``
+    ("not measured"); everything else is unchanged.
+    """
     rgb = _rgb_array(image, max_side)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -286,7 +292,7 @@ def analyse(image: ImageInput | torch.Tensor, max_side: int = 384) -> SceneInfo:
         intent_strength=strength,
         horizon_deg=horizon,
         verticals_deg=verticals,
-        faces=_faces(rgb),
+        faces=_faces(rgb) if detect_faces else -1,
         subject_box=box,
         saliency_centroid=centroid,
         neutral_fraction=neutral_fraction,

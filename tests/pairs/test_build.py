@@ -72,6 +72,26 @@ def test_reasoning_agrees_with_delta_on_every_pair(built: tuple[Path, dict]) -> 
         assert not any(f"Overall the edit {w}" in pair.reasoning for w in others)
 
 
+def test_informative_column_and_card_provenance(built: tuple[Path, dict]) -> None:
+    from redaes.pairs.storage import judge_versions, prior_version
+
+    out, summary = built
+    t = load_red(out).table
+    flags = t.column("informative").to_pylist()
+    deltas, stds = t.column("delta").to_pylist(), t.column("delta_std").to_pylist()
+    assert flags == [abs(d) >= s for d, s in zip(deltas, stds, strict=True)]
+    assert summary["informative_pairs"] == sum(flags)
+    card = (out / "README.md").read_text()
+    assert f"Informative pairs (`|delta| >= delta_std`): {sum(flags)} of {N}." in card
+    import yaml
+
+    header = yaml.safe_load(card.split("---\n")[1])
+    assert header["redaes"]["prior_version"] == prior_version()
+    assert header["redaes"]["judge_versions"] == judge_versions(["test:brightness"])
+    for judge, version in judge_versions(["test:brightness"]).items():
+        assert f"- `{judge}`: {version}" in card
+
+
 def test_rows_rerender_exactly(built: tuple[Path, dict], photos: Path) -> None:
     """original -> source_edits (seed 0, 8 bit) -> source; source -> edits (seed) -> edited."""
     import numpy as np

@@ -166,9 +166,10 @@ def test_reasoning_sign_and_degraded_source(balanced: dict[float, Path]) -> None
         assert all(
             f"Overall the edit {w}" not in p.reasoning for w in set(WORDS.values()) - {expected}
         )
-        assert ("degraded copy of the original photo" in p.reasoning) == p.is_restoration
+        # the text never says how the source was made (that would give the answer away)
+        assert "degraded" not in p.reasoning and "original" not in p.reasoning
         if p.is_restoration:
-            assert EditChain(p.source_edits).describe()[0] in p.reasoning
+            assert EditChain(p.source_edits).describe()[0] not in p.reasoning
 
 
 def test_summary_counts_restorations(balanced: dict[float, Path]) -> None:

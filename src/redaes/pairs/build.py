@@ -311,10 +311,11 @@ def _summary(
 ) -> dict[str, Any]:
     ops: Counter[str] = Counter()
     directions: Counter[str] = Counter()
-    chains = restorations = 0
+    chains = restorations = informative = 0
     for f in sorted((out_dir / "data").glob("*.parquet")):
-        t = read_table(f, ["edits", "delta", "chain_id", "source_edits"])
+        t = read_table(f, ["edits", "delta", "chain_id", "source_edits", "informative"])
         restorations += sum(bool(b) for b in t.column("source_edits").to_pylist())
+        informative += sum(bool(b) for b in t.column("informative").to_pylist())
         for edits in t.column("edits").to_pylist():
             ops.update(e["op"] for e in edits)
         for d in t.column("delta").to_pylist():
@@ -330,6 +331,7 @@ def _summary(
         "directions": {k: directions[k] for k in ("improve", "degrade", "neutral")},
         "chain_pairs": chains,
         "restoration_pairs": restorations,
+        "informative_pairs": informative,
         "judges": list(spec.plan.judges),
         "judge_agreement": round(1.0 - disagree / judged, 4) if judged else 1.0,
         "candidates": sum(r.candidates for r in reports.values()),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import io
 import json
 import logging
 import time
@@ -26,7 +27,6 @@ from redaes.imageio import encode_image, load_image, pil_to_tensor, resize_long_
 from redaes.pairs import reasoning
 from redaes.pairs.plan import PairPlan, PlannedPair, Planner, Source
 from redaes.pairs.storage import rows_to_table, write_table
-from redaes.stats import ImageStats, measure
 
 log = logging.getLogger(__name__)
 REPORT_KEY = b"redaes_block"
@@ -65,20 +65,24 @@ class BlockReport:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-STATS_SIDE = 256  # long side for the reasoning statistics when no judge measured them
-
-
 @dataclass
 class _Loaded:
     image: Image.Image
     tensor: torch.Tensor
     encoded: bytes
-    stats: ImageStats | None = None
+    obs: reasoning.Observation | None = None
 
-    def measured(self) -> ImageStats:
-        if self.stats is None:
-            self.stats = measure(self.image, STATS_SIDE)
-        return self.stats
+    def observed(self) -> reasoning.Observation:
+        """The reasoning measurements of the source AS STORED (decoded from ``encoded``)."""
+        if self.obs is None:
+            self.obs = reasoning.observe(_decoded(self.encoded))
+        return self.obs
+
+
+def _decoded(data: bytes) -> Image.Image:
+    """The stored image back from its bytes (texts describe what the dataset holds)."""
+    with Image.open(io.BytesIO(data)) as im:
+        return im.convert("RGB")
 
 
 # Per-process caches (workers are long-lived; each has its own copy).
@@ -190,23 +194,13 @@ def combine(results: list[Any], plan: PairPlan) -> tuple[float, float, bool, str
     return float(c.delta), float(c.delta_std or 0.0), True, ""
 
 
-def _stats_pair(results: list[Any]) -> tuple[ImageStats, ImageStats] | None:
-    """Source/edited statistics a judge already measured (the prior does), else ``None``."""
+def _prior_terms(results: list[Any]) -> list[dict[str, Any]] | None:
+    """The measured terms behind a judge's verdict (the prior gives them), else ``None``."""
     for r in results:
-        extra = r.extra if r.ok else {}
-        src, out = extra.get("source_stats"), extra.get("edited_stats")
-        if isinstance(src, dict) and isinstance(out, dict):
-            try:
-                return _as_stats(src), _as_stats(out)
-            except (TypeError, ValueError):
-                continue
+        terms = r.extra.get("terms") if r.ok else None
+        if isinstance(terms, list) and terms:
+            return terms
     return None
-
-
-def _as_stats(d: dict[str, Any]) -> ImageStats:
-    kw = dict(d)
-    kw["width"], kw["height"] = int(kw["width"]), int(kw["height"])
-    return ImageStats(**kw)
 
 
 def _judge_row(r: Any) -> dict[str, Any]:
@@ -283,15 +277,16 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
             None,
         )
         source = spec.sources[pp.source]
-        stats = _stats_pair(results) or (src.measured(), measure(ed, STATS_SIDE))
+        edited_bytes = _encode(spec, ed)
         text = reasoning.compose(
-            items[i][2].edits.describe(),
-            *stats,
+            src.observed(),
+            reasoning.observe(_decoded(edited_bytes), faces=False),
             delta,
             std,
-            spec.plan.neutral_threshold,
-            rationale,
-            source_edit_sentences=EditChain(pp.source_edits()).describe() if pp.base else (),
+            seed=pp.seed,
+            terms=_prior_terms(results),
+            neutral_threshold=spec.plan.neutral_threshold,
+            rationale=rationale,
         )
         pair_id = planner.pair_id(pp)
         ext = "jpg" if spec.plan.image_format.upper() == "JPEG" else "png"
@@ -305,7 +300,7 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
                 "source_path": source.path,
                 "split": source.split(spec.plan.split_ratios),
                 "source_image": {"bytes": src.encoded, "path": f"{src_name}.{ext}"},
-                "edited_image": {"bytes": _encode(spec, ed), "path": f"{pair_id}.{ext}"},
+                "edited_image": {"bytes": edited_bytes, "path": f"{pair_id}.{ext}"},
                 "edits": pp.edits(),
                 "source_edits": pp.source_edits(),
                 "seed": pp.seed,
@@ -314,6 +309,7 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
                 "judges": [_judge_row(r) for r in results],
                 "delta": delta,
                 "delta_std": std,
+                "informative": bool(abs(delta) >= std),
                 "reasoning": text,
                 "width": ed.width,
                 "height": ed.height,

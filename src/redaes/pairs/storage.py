@@ -52,6 +52,7 @@ COLUMNS: list[tuple[str, pa.DataType]] = [
     ("judges", pa.list_(JUDGE_TYPE)),
     ("delta", pa.float64()),
     ("delta_std", pa.float64()),
+    ("informative", pa.bool_()),
     ("reasoning", pa.string()),
     ("width", pa.int64()),
     ("height", pa.int64()),
@@ -60,6 +61,7 @@ COLUMNS: list[tuple[str, pa.DataType]] = [
 
 ``source_edits`` is the base degradation applied to the original photo to make the source of a
 restoration pair (``[]`` for a plain pair); ``source_id`` is always the ORIGINAL photo's sha256.
+``informative`` is ``|delta| >= delta_std``: the judged difference is larger than its uncertainty.
 """
 
 # Work-block bookkeeping columns (dropped from the published shards).
@@ -97,6 +99,7 @@ def hf_features() -> dict[str, Any]:
         "judges": [judge],
         "delta": _value("float64"),
         "delta_std": _value("float64"),
+        "informative": _value("bool"),
         "reasoning": _value("string"),
         "width": _value("int64"),
         "height": _value("int64"),
@@ -177,6 +180,47 @@ def shard_name(split: str, index: int, count: int) -> str:
     return f"{split}-{index:05d}-of-{count:05d}.parquet"
 
 
+def prior_version() -> str:
+    """``redaes.judges.prior.PRIOR_VERSION`` (rules + weights), else the package version."""
+    try:
+        from redaes.judges.prior import PRIOR_VERSION  # type: ignore[attr-defined,unused-ignore]
+
+        return str(PRIOR_VERSION)
+    except ImportError:
+        from redaes import __version__
+
+        return f"redaes {__version__}"
+
+
+def judge_versions(judges: list[str]) -> dict[str, str]:
+    """Version of each judge of a plan: the prior's rules, the VLM prompt, else the package."""
+    from redaes import __version__
+
+    out: dict[str, str] = {}
+    for name in judges:
+        if name == "prior":
+            out[name] = prior_version()
+        elif name.startswith("vlm"):
+            from redaes.judges.vlm import PROMPT_VERSION
+
+            out[name] = f"prompt {PROMPT_VERSION}, redaes {__version__}"
+        else:
+            out[name] = f"redaes {__version__}"
+    return out
+
+
+def provenance(plan: dict[str, Any]) -> dict[str, Any]:
+    """What made the labels: package, prior and judge versions (recorded in every card)."""
+    from redaes import __version__
+
+    judges = [str(j) for j in plan.get("judges", [])]
+    return {
+        "redaes_version": __version__,
+        "prior_version": prior_version(),
+        "judge_versions": judge_versions(judges),
+    }
+
+
 def card_text(
     name: str,
     plan: dict[str, Any],
@@ -187,9 +231,13 @@ def card_text(
     """The dataset card (``README.md``) with a YAML header ``datasets`` understands.
 
     ``num_bytes`` (per split, the shards' size on disk) completes the ``splits`` entries, which
-    ``datasets`` otherwise reports as malformed.
+    ``datasets`` otherwise reports as malformed. The card records :func:`provenance` (also in
+    the YAML header under ``redaes``) and the count of ``informative`` pairs when the summary
+    has it.
     """
     import yaml
+
+    prov = provenance(plan)
 
     splits = [s for s in ("train", "validation", "test") if counts.get(s, 0) > 0]
     header = {
@@ -211,7 +259,15 @@ def card_text(
             ],
         },
         "tags": ["image-aesthetics", "red-aes", "pairwise"],
+        "redaes": prov,
     }
+    total = sum(counts.get(s, 0) for s in splits)
+    informative = summary.get("informative_pairs")
+    info_line = (
+        f"\n\nInformative pairs (`|delta| >= delta_std`): {informative} of {total}."
+        if informative is not None
+        else ""
+    )
     schema_lines = "\n".join(f"| `{n}` | `{t}` |" for n, t in COLUMNS)
     return (
         "---\n"
@@ -225,8 +281,10 @@ def card_text(
         + "`source_edits` and the edit corrects it.\n\n"
         + "## Counts\n\n"
         + "\n".join(f"- {s}: {counts[s]}" for s in splits)
+        + info_line
         + "\n\n## Judges\n\n"
-        + ", ".join(f"`{j}`" for j in plan.get("judges", []))
+        + "\n".join(f"- `{j}`: {v}" for j, v in prov["judge_versions"].items())
+        + f"\n\nPrior version: `{prov['prior_version']}`; redaes {prov['redaes_version']}."
         + "\n\n## Summary\n\n```json\n"
         + json.dumps(summary, indent=2, sort_keys=True)
         + "\n```\n\n## Schema\n\n| column | type |\n|---|---|\n"

@@ -1,0 +1,109 @@
+"""Reasoning text of a pair: true, measured claims and a conclusion that carries the number.
+
+A text is generated from structured facts only (:mod:`~redaes.pairs.reasoning.claims`): the
+source's scene (:mod:`redaes.scene`), the measured changes between the two images
+(:mod:`redaes.stats` via :mod:`~redaes.pairs.reasoning.observe`), the prior judge's terms when it
+gave them (which change set the verdict), and the consensus ``delta``. Each sentence states a
+measured fact with its numbers, or the rule that set the verdict; nothing names the op, its
+strength, or how the source was made, so the text never gives the answer away. The conclusion
+is always the consensus number, e.g. "Overall the edit lowers the aesthetic score by 0.80
+points (uncertainty 0.30)." :func:`~redaes.pairs.reasoning.check.check_reasoning` re-measures
+the two images and verifies every claim of a text.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from redaes.pairs.reasoning.check import check_reasoning
+from redaes.pairs.reasoning.claims import Claim, claims, decisive
+from redaes.pairs.reasoning.observe import KINDS, STATS_SIDE, Observation, observe
+from redaes.pairs.reasoning.text import claim_sentence, rule_sentence, scene_sentence
+
+IMPROVE, DEGRADE, NEUTRAL = "improve", "degrade", "neutral"
+MAX_CLAIMS = 4
+
+__all__ = [
+    "DEGRADE",
+    "IMPROVE",
+    "KINDS",
+    "NEUTRAL",
+    "STATS_SIDE",
+    "Claim",
+    "Observation",
+    "check_reasoning",
+    "claims",
+    "compose",
+    "conclusion",
+    "direction",
+    "observe",
+]
+
+
+def direction(delta: float, neutral_threshold: float = 0.1) -> str:
+    """``"improve"``, ``"degrade"`` or ``"neutral"`` (``|delta| < neutral_threshold``)."""
+    if abs(delta) < neutral_threshold:
+        return NEUTRAL
+    return IMPROVE if delta > 0 else DEGRADE
+
+
+def conclusion(delta: float, delta_std: float, neutral_threshold: float = 0.1) -> str:
+    """The final sentence with the number; its verb follows :func:`direction`."""
+    d = direction(delta, neutral_threshold)
+    if d == NEUTRAL:
+        return (
+            f"Overall the edit barely changes the aesthetic score ({delta:+.2f} points, "
+            f"uncertainty {delta_std:.2f})."
+        )
+    verb = "raises" if d == IMPROVE else "lowers"
+    return (
+        f"Overall the edit {verb} the aesthetic score by {abs(delta):.2f} points "
+        f"(uncertainty {delta_std:.2f})."
+    )
+
+
+def compose(
+    source: Observation,
+    edited: Observation,
+    delta: float,
+    delta_std: float,
+    seed: int = 0,
+    terms: Iterable[Mapping[str, Any]] | None = None,
+    neutral_threshold: float = 0.1,
+    rationale: str | None = None,
+) -> str:
+    """The full reasoning text of one pair.
+
+    Args:
+        source: :func:`observe` of the source image (with faces).
+        edited: :func:`observe` of the edited image (faces not needed).
+        delta: consensus difference (edited minus source, 0-10 points).
+        delta_std: its uncertainty.
+        seed: the pair's seed: picks the wording (deterministic).
+        terms: the prior judge's ``extra["terms"]`` (name, before, after, unit, contribution);
+            without them the claims are ordered by how visible they are.
+        neutral_threshold: ``|delta|`` below which the text says "barely changes".
+        rationale: a VLM judge's rationale; replaces the measured claims when given.
+    """
+    rng = random.Random(zlib.crc32(f"reasoning:{seed}".encode()))
+    parts: list[str] = []
+    opener = scene_sentence(source, rng)
+    if opener:
+        parts.append(opener)
+    if rationale and rationale.strip():
+        parts.append(rationale.strip())
+    else:
+        found = claims(source, edited, terms)
+        main = decisive(found, delta, neutral_threshold)
+        shown = found[:MAX_CLAIMS]
+        if main is not None and main not in shown:
+            shown = [*shown[: MAX_CLAIMS - 1], main]
+        parts.extend(claim_sentence(c, rng) for c in shown)
+        d = direction(delta, neutral_threshold)
+        sign = 0 if d == NEUTRAL else (1 if d == IMPROVE else -1)
+        parts.append(rule_sentence(found, main, sign, rng))
+    parts.append(conclusion(delta, delta_std, neutral_threshold))
+    return " ".join(parts)
