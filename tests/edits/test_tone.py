@@ -104,7 +104,10 @@ def test_describe_reads_well() -> None:
     assert create_edit("shadows").describe(-1.0) == "deepened the shadows by 1.50 EV"
     assert create_edit("highlights").describe(-0.5) == "recovered the highlights by 0.50 EV"
     assert "exponent 0.75" in create_edit("gamma").describe(0.5)
-    assert create_edit("black_point").describe(0.5) == "raised the black point by 16/255"
+    op = create_edit("black_point")
+    assert op.describe(0.5) == "set the black level to 16/255"
+    assert op.describe(-1.0) == "crushed to black the tones below 32/255"  # not "lowered by"
+    assert op.describe(0.0) == "set the black level to 0/255"  # not "raised by 0/255"
 
 
 @pytest.mark.parametrize(

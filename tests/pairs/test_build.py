@@ -191,7 +191,9 @@ def test_two_builds_byte_identical_across_workers(
 def test_rebuild_is_noop_and_other_settings_refused(built: tuple[Path, dict], photos: Path) -> None:
     out, summary = built
     before = _digest(out)
-    assert build(photos, out, N, fast_plan(), seed=7) == summary
+    again = build(photos, out, N, fast_plan(), seed=7)
+    assert again.pop("resumed_pairs") == N and summary["resumed_pairs"] == 0
+    assert again == {k: v for k, v in summary.items() if k != "resumed_pairs"}
     assert _digest(out) == before
     with pytest.raises(ConfigError, match="--overwrite"):
         build(photos, out, N + 1, fast_plan(), seed=7)
@@ -230,13 +232,14 @@ def test_bad_images_skipped_and_counted(tmp_path: Path) -> None:
     assert state["complete"] and state["summary"]["pairs"] == 8
 
 
-def test_truncated_source_counted_at_render(tmp_path: Path) -> None:
+def test_truncated_source_skipped_at_scan(tmp_path: Path) -> None:
+    """A truncated JPEG is found when scanning (issue 7 item 13), not after rendering."""
     folder = make_photos(tmp_path / "imgs", n=2)
     data = (folder / "p1.jpg").read_bytes()
     (folder / "p1.jpg").write_bytes(data[: len(data) // 2])
     summary = build(folder, tmp_path / "out", 4, fast_plan(chain_length=0), seed=0)
-    assert summary["pairs"] == 4
-    assert summary["render_failures"] > 0 and summary["skipped_images"] == ["p1.jpg"]
+    assert summary["pairs"] == 4 and summary["sources"] == 1
+    assert summary["render_failures"] == 0 and summary["skipped_images"] == ["p1.jpg"]
 
 
 def test_no_usable_images(tmp_path: Path) -> None:

@@ -73,12 +73,14 @@ def test_user_errors_exit_2(
     assert _run([*argv, *extra, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # refused before anything is written
 
 
 def test_bad_plan_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text("max_sides: 3\n")
-    argv = ["pairs", "build", "--images", str(tmp_path), "--out", str(tmp_path / "o")]
+    images = make_photos(tmp_path / "imgs", n=1)
+    argv = ["pairs", "build", "--images", str(images), "--out", str(tmp_path / "o")]
     assert _run([*argv, "--pairs", "2", "--plan", str(plan)]) == 2
     assert "max_sides" in capsys.readouterr().err
 
@@ -89,6 +91,7 @@ def test_info_on_non_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_bad_plugin_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["pairs", "build", "--images", str(tmp_path), "--out", str(tmp_path / "o")]
+    images = make_photos(tmp_path / "imgs", n=1)
+    argv = ["pairs", "build", "--images", str(images), "--out", str(tmp_path / "o")]
     assert _run([*argv, "--pairs", "2", "--plugin", "no_such_module_xyz"]) == 2
     assert "no_such_module_xyz" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from redaes.errors import RedaesError
 
@@ -22,6 +23,12 @@ app = typer.Typer(
     add_completion=False,
 )
 err_console = Console(stderr=True)
+
+
+def print_error(message: object, label: str = "error:", style: str = "bold red") -> None:
+    """Print ``label message`` on stderr, the message verbatim (no rich markup: file names and
+    install hints keep their square brackets, e.g. ``pip install 'redaes[iqa]'``)."""
+    err_console.print(Text.assemble((label, style), " ", str(message)), soft_wrap=True)
 
 
 @app.callback()
@@ -45,15 +52,17 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="redaes")
     except SystemExit as exc:  # typer/click exit (0, usage errors = 2, aborted = 1)
         code = exc.code
+        if code == 130:  # typer turns Ctrl-C (KeyboardInterrupt) into a silent exit 130
+            err_console.print("interrupted", highlight=False)
         return code if isinstance(code, int) else (0 if code is None else 1)
     except RedaesError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(exc)
         return 2
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(exc)
         return 2
     except KeyboardInterrupt:
-        err_console.print("interrupted")
+        err_console.print("interrupted", highlight=False)
         return 130
     return 0
 

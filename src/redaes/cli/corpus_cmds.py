@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 corpus_app = typer.Typer(
     help="Assemble a photo corpus from photos that ship with installed packages.",
@@ -59,9 +60,9 @@ def build_cmd(
             folder, _split(sources), max_side=max_side, refresh=refresh, progress=progress
         )
     for warning in report.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        console.print(Text.assemble(("warning:", "yellow"), " ", str(warning)), soft_wrap=True)
     for failure in report.failed:
-        console.print(f"[red]failed:[/] {failure}", highlight=False, soft_wrap=True)
+        console.print(Text.assemble(("failed:", "red"), " ", str(failure)), soft_wrap=True)
     per_source: dict[str, int] = {}
     for e in report.entries:
         per_source[e.source] = per_source.get(e.source, 0) + 1
@@ -104,10 +105,10 @@ def list_cmd(
     table = Table("file", "size", "source", "license")
     if entries:
         for e in entries:
-            table.add_row(e.file, f"{e.width}x{e.height}", e.source, e.license)
+            table.add_row(Text(e.file), f"{e.width}x{e.height}", Text(e.source), Text(e.license))
     else:
         for p in list_images(folder):
-            table.add_row(str(p.relative_to(folder)), "", "", "")
+            table.add_row(Text(str(p.relative_to(folder))), "", "", "")
     Console().print(table)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -143,21 +144,32 @@ def register(app: typer.Typer) -> None:
         """List the edit operations: family, unit, range and description."""
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        from redaes.edits import FAMILIES, list_edits
+        from redaes.cli.static_meta import edit_infos, families
         from redaes.errors import ConfigError
 
-        if family is not None and family not in FAMILIES:
-            close = difflib.get_close_matches(family, FAMILIES, n=1)
+        names = families()  # read from the sources: no torch import (see static_meta)
+        if names is None:
+            from redaes import edits
+
+            names = edits.FAMILIES
+        if family is not None and family not in names:
+            close = difflib.get_close_matches(family, names, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"unknown family {family!r}.{hint} Available: {', '.join(FAMILIES)}")
-        infos = list_edits(family)
+            raise ConfigError(f"unknown family {family!r}.{hint} Available: {', '.join(names)}")
+        rows = edit_infos(family)
+        if rows is None:
+            from redaes.edits import list_edits
+
+            rows = [i.to_dict() for i in list_edits(family)]
         if as_json:
-            typer.echo(json.dumps([i.to_dict() for i in infos], indent=1))
+            typer.echo(json.dumps(rows, indent=1))
             return
+        infos = [SimpleNamespace(**r) for r in rows]
         table = Table("op", "family", "unit", "range (-1 .. +1)", "description")
         for i in infos:
-            table.add_row(i.name, i.family, i.unit, op_range(i), i.description)
+            table.add_row(i.name, i.family, Text(i.unit), Text(op_range(i)), Text(i.description))
         Console().print(table)
 
     @app.command("edit")

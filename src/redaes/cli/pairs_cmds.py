@@ -8,7 +8,23 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from redaes.cli.static_meta import plan_defaults
+
+_PLAN = plan_defaults() or {}  # read from the source: importing the plan would load torch
+
+
+def _default(name: str) -> str:
+    """``" (default: the plan's NAME, VALUE)"`` for the help of a flag overriding the plan."""
+    value = _PLAN.get(name)
+    if isinstance(value, list):
+        value = ", ".join(map(str, value))
+    elif isinstance(value, float):
+        value = f"{value:g}"
+    return f" (default: the plan's {name}" + (")" if value is None else f", {value})")
+
 
 pairs_app = typer.Typer(
     name="pairs",
@@ -32,12 +48,16 @@ def summary_table(summary: dict[str, Any], title: str = "RED dataset") -> Table:
         table.add_row(f"op {op}", str(n))
     table.add_row("chain pairs", str(summary.get("chain_pairs", 0)))
     table.add_row("restoration pairs", str(summary.get("restoration_pairs", 0)))
-    table.add_row("judges", ", ".join(summary.get("judges", [])))
+    table.add_row("judges", escape(", ".join(summary.get("judges", []))))
     table.add_row("judge agreement", f"{summary.get('judge_agreement', 1.0):.1%}")
     table.add_row("dropped (sign disagreement)", str(summary.get("dropped_disagree", 0)))
     table.add_row("judge failures", str(summary.get("judge_failures", 0)))
     table.add_row("render failures", str(summary.get("render_failures", 0)))
     table.add_row("skipped images", str(len(summary.get("skipped_images", []))))
+    errors = summary.get("judge_errors") or {}
+    if errors:
+        first = max(errors, key=lambda k: errors[k])
+        table.add_row("most frequent judge error", escape(f"{first} ({errors[first]} pairs)"))
     if "pairs_per_second" in summary:
         table.add_row("pairs/s", f"{summary['pairs_per_second']:.1f}")
     return table
@@ -51,22 +71,29 @@ def build_cmd(
     chains: int | None = typer.Option(
         None,
         "--chains",
-        help="k strengths of one op per chain (0 = none)",
+        help="k strengths of one op per chain (0 = none)" + _default("chain_length"),
     ),
     judge: list[str] | None = typer.Option(
-        None, "--judge", help="judge name, repeatable (default: the plan's, 'prior')"
+        None,
+        "--judge",
+        help="judge name, repeatable" + _default("judges"),
     ),
     restore_prob: float | None = typer.Option(
         None,
         "--restore-prob",
-        help="share of restoration units (degraded source, correcting edit); 0 = none",
+        help="share of restoration units (degraded source, correcting edit); 0 = none"
+        + _default("restore_prob"),
     ),
     seed: int = typer.Option(0, "--seed", help="dataset seed"),
     workers: int = typer.Option(1, "--workers", help="parallel workers"),
     engine: str = typer.Option("local", "--engine", help="local (multiprocessing) or ray"),
     ray_address: str | None = typer.Option(None, "--ray-address", help="existing Ray cluster"),
     plan_file: Path | None = typer.Option(None, "--plan", help="plan YAML (see PairPlan)"),
-    max_side: int | None = typer.Option(None, "--max-side", help="long side of images (px)"),
+    max_side: int | None = typer.Option(
+        None,
+        "--max-side",
+        help="long side of images (px)" + _default("max_side"),
+    ),
     plugin: list[str] | None = typer.Option(
         None, "--plugin", help="module to import in workers (custom judges/ops), repeatable"
     ),
@@ -86,9 +113,17 @@ def build_cmd(
     )
 
     from redaes.errors import ConfigError
-    from redaes.pairs.build import build, with_overrides
+    from redaes.pairs.build import build, check_out_folder, with_overrides
+    from redaes.pairs.engines import check_engine
     from redaes.pairs.plan import PairPlan
 
+    # refuse bad arguments before the progress bar is drawn
+    if n_pairs < 1:
+        raise ConfigError(f"--pairs must be >= 1, got {n_pairs}")
+    if workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    check_engine(engine)
+    check_out_folder(images, out)
     for module in plugin or []:
         try:
             importlib.import_module(module)
@@ -135,8 +170,11 @@ def build_cmd(
             overwrite=overwrite,
             progress=update,
         )
+    resumed = int(summary.get("resumed_pairs", 0))
+    if resumed:
+        console.print(f"resumed {resumed} of {n_pairs} pairs from an earlier run", highlight=False)
     if not quiet:
-        console.print(summary_table(summary, title=str(out)))
+        console.print(summary_table(summary, title=escape(str(out))))
 
 
 @pairs_app.command("info")
@@ -162,7 +200,7 @@ def info_cmd(
     if as_json:
         typer.echo(json.dumps(summary, indent=2, sort_keys=True))
     else:
-        console.print(summary_table(summary, title=str(dataset)))
+        console.print(summary_table(summary, title=escape(str(dataset))))
 
 
 def register(app: typer.Typer) -> None:

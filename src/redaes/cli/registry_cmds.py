@@ -7,6 +7,7 @@ import json
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from redaes.errors import ConfigError
 
@@ -14,6 +15,18 @@ KINDS = ("edits", "judges", "assessors", "benchmarks")
 
 
 def _names(kind: str) -> list[str]:
+    """Names in registry ``kind``: read from the sources when possible (no torch import),
+    else from the live registry."""
+    if kind not in KINDS:
+        raise ConfigError(f"unknown registry {kind!r}; choose from {', '.join(KINDS)}")
+    from redaes.cli.static_meta import registry_names
+
+    static = registry_names(kind)
+    return static if static is not None else _live_names(kind)
+
+
+def _live_names(kind: str) -> list[str]:
+    """Names in registry ``kind`` after importing it."""
     if kind == "edits":
         from redaes.edits import EDIT_OPS
 
@@ -51,5 +64,5 @@ def register(app: typer.Typer) -> None:
             return
         table = Table("registry", "names")
         for k, names in found.items():
-            table.add_row(k, ", ".join(names) or "-")
+            table.add_row(k, Text(", ".join(names) or "-"))
         Console().print(table)

@@ -123,6 +123,10 @@ class EditOp(ABC):
             raise EditError(
                 f"{self.info.name}: strength must be a float or shape ({n},), got {tuple(s.shape)}"
             )
+        if not bool(torch.isfinite(s.detach()).all()):
+            raise EditError(
+                f"{self.info.name}: strength must be a finite number, got {s.detach().tolist()}"
+            )
         lo = -1.0 if self.info.signed else 0.0
         if bool(((s.detach() < lo - 1e-6) | (s.detach() > 1.0 + 1e-6)).any()):
             rng = "[-1, 1]" if self.info.signed else "[0, 1] (this op is one-directional)"

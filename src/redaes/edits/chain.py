@@ -7,6 +7,7 @@ seed ``S`` uses the seed ``S + k`` (stochastic ops differ per step but stay repr
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -25,6 +26,13 @@ class EditStep:
 
     op: str
     strength: float
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.strength):
+            raise EditError(
+                f"edit {self.op}={self.strength}: strength must be a finite number in [-1, 1], "
+                f"got {self.strength}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": self.op, "strength": float(self.strength)}
@@ -61,11 +69,12 @@ class EditChain:
         if isinstance(step, str):
             return EditStep.parse(step)
         try:
-            return EditStep(str(step["op"]), float(step["strength"]))
+            op, strength = str(step["op"]), float(step["strength"])
         except (KeyError, TypeError, ValueError):
             raise EditError(
                 f"malformed edit step {step!r}: need {{'op': NAME, 'strength': X}}"
             ) from None
+        return EditStep(op, strength)
 
     def ops(self) -> list[EditOp]:
         return [create_edit(s.op) for s in self.steps]

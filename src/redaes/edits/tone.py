@@ -228,7 +228,8 @@ class BlackPoint(EditOp):
         identity=0.0,
         at_minus_one=-32.0,
         at_plus_one=32.0,
-        template="{direction} the black point by {abs_amount:.0f}{unit}",
+        template="{direction} {abs_amount:.0f}{unit}",
+        verbs=("set the black level to", "crushed to black the tones below"),
         differentiable=True,
     )
 

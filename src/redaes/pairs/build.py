@@ -23,6 +23,7 @@ import logging
 import math
 import shutil
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -32,10 +33,10 @@ from typing import Any
 import pyarrow as pa
 from PIL import Image
 
-from redaes.errors import ConfigError, DataError
-from redaes.imageio import atomic_write_bytes, iter_image_files
-from redaes.pairs.engines import create_engine
-from redaes.pairs.plan import SPLITS, PairPlan, Source
+from redaes.errors import ConfigError, DataError, RedaesError
+from redaes.imageio import atomic_write_bytes, iter_image_files, max_pixels
+from redaes.pairs.engines import check_engine, create_engine
+from redaes.pairs.plan import SPLITS, PairPlan, Planner, Source
 from redaes.pairs.reasoning import direction
 from redaes.pairs.render import BlockReport, BuildSpec
 from redaes.pairs.storage import (
@@ -57,8 +58,9 @@ ProgressFn = Callable[[int, int], None]
 def scan_sources(images: str | Path) -> tuple[list[Source], list[str]]:
     """Usable sources under ``images`` (sorted, deduplicated by sha256) and the skipped files.
 
-    Only the file header is checked here; a file that fails to decode later is skipped at render
-    time and counted too.
+    Every file is decoded once (JPEGs in Pillow's fast reduced-size draft mode), so truncated or
+    corrupt files and images over :func:`~redaes.imageio.max_pixels` are skipped here, before any
+    pair is planned; a file that still fails later is skipped at render time and counted too.
     """
     root = Path(images)
     if not root.is_dir():
@@ -66,13 +68,13 @@ def scan_sources(images: str | Path) -> tuple[list[Source], list[str]]:
     sources: list[Source] = []
     seen: set[str] = set()
     bad: list[str] = []
+    limit = max_pixels()
     for path in iter_image_files(root):
         rel = path.relative_to(root).as_posix()
         try:
             data = path.read_bytes()
-            with Image.open(path) as im:
-                im.size  # noqa: B018  (header parsed)
-        except (OSError, SyntaxError, ValueError) as exc:
+            _check_decodes(path, limit)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
             log.warning("skipping %s: not a readable image (%s)", path, exc)
             bad.append(rel)
             continue
@@ -81,6 +83,47 @@ def scan_sources(images: str | Path) -> tuple[list[Source], list[str]]:
             seen.add(sha)
             sources.append(Source(rel, sha))
     return sources, bad
+
+
+def _check_decodes(path: Path, limit: int) -> None:
+    """Decode ``path`` (JPEG: at about 1/8 size) or raise ``OSError``/``ValueError``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(path) as im:
+            w, h = im.size
+            if w * h > limit:
+                raise ValueError(f"{w}x{h} pixels exceeds the limit of {limit}")
+            if im.format == "JPEG":
+                im.draft("RGB", (max(1, w // 8), max(1, h // 8)))
+            im.load()
+
+
+def check_out_folder(images: str | Path, out: str | Path) -> None:
+    """Refuse an ``out`` folder equal to or inside ``images`` (the dataset would be written into
+    the photo folder and scanned as photos by the next build)."""
+    img, dst = Path(images).resolve(), Path(out).resolve()
+    if dst == img or img in dst.parents:
+        where = "is" if dst == img else "is inside"
+        raise ConfigError(
+            f"--out {out} {where} --images {images}: the dataset would be written into the "
+            "photo folder; choose an --out outside it"
+        )
+
+
+def _check_judges(spec: BuildSpec) -> None:
+    """Create every judge of the plan once, in this process: a judge that cannot be created (an
+    unknown name, a missing package, a bad plugin) fails now, before any pair is rendered."""
+    from redaes.pairs.render import create_judges
+
+    try:
+        create_judges(spec)
+    except RedaesError as exc:
+        raise ConfigError(f"judges {', '.join(spec.plan.judges)}: {exc}") from None
+    except Exception as exc:  # an ImportError or any failure of a plugin's constructor
+        raise ConfigError(
+            f"judges {', '.join(spec.plan.judges)}: cannot create them "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _spec_key(plan: PairPlan, sources: Sequence[Source], seed: int, n_pairs: int) -> dict[str, Any]:
@@ -133,18 +176,29 @@ def build(
     """
     if n_pairs < 1:
         raise ConfigError(f"--pairs must be >= 1, got {n_pairs}")
+    if workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    check_engine(engine)
     plan = plan or PairPlan()
+    plan.validate()
+    check_out_folder(images, out)
     sources, bad_files = scan_sources(images)
     if not sources:
         raise DataError(f"{images}: no usable images found ({len(bad_files)} unreadable)")
     out_dir = Path(out)
     work = out_dir / ".work"
+    spec = BuildSpec(
+        plan, tuple(sources), str(Path(images).resolve()), seed, str(work), tuple(plugins)
+    )
+    # everything that can refuse the request does so before anything is written
+    Planner(plan, sources, seed)  # op names, restore_ops
+    _check_judges(spec)
     key = _spec_key(plan, sources, seed, n_pairs)
     state_path = out_dir / STATE_FILE
     if state_path.exists():
         state = json.loads(state_path.read_text())
         if state.get("key") == key and state.get("complete"):
-            return dict(state["summary"])
+            return dict(state["summary"]) | {"resumed_pairs": n_pairs}
     spec_file = work / "spec.json"
     if spec_file.exists() and json.loads(spec_file.read_text()) != key:
         if not overwrite:
@@ -159,13 +213,15 @@ def build(
     work.mkdir(parents=True, exist_ok=True)
     _write_json(spec_file, key)
     remove_temp_files(work)
-    spec = BuildSpec(
-        plan, tuple(sources), str(Path(images).resolve()), seed, str(work), tuple(plugins)
-    )
     t0 = time.perf_counter()
-    reports = _run_blocks(spec, n_pairs, workers, engine, ray_address, progress)
+    try:
+        reports = _run_blocks(spec, n_pairs, workers, engine, ray_address, progress)
+    except _JudgesFailed:
+        shutil.rmtree(work, ignore_errors=True)  # failed verdicts must not be resumed later
+        raise
     counts, used = _publish(spec, reports, n_pairs, out_dir)
     summary = _summary(spec, {b: reports[b] for b in used}, counts, out_dir, bad_files)
+    summary["resumed_pairs"] = _resumed(reports, used, n_pairs)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     summary["pairs_per_second"] = round(n_pairs / max(summary["seconds"], 1e-9), 2)
     _write(out_dir / "plan.yaml", plan.to_yaml().encode())
@@ -182,7 +238,34 @@ def build(
 
 def _stable(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary without timings (the card must be identical between builds)."""
-    return {k: v for k, v in summary.items() if k not in ("seconds", "pairs_per_second")}
+    return {k: v for k, v in summary.items() if k not in _UNSTABLE}
+
+
+_UNSTABLE = ("seconds", "pairs_per_second", "resumed_pairs")
+
+
+def _resumed(reports: dict[int, BlockReport], used: list[int], n_pairs: int) -> int:
+    """Published pairs that came from blocks finished by an earlier run."""
+    left, resumed = n_pairs, 0
+    for b in used:
+        n = min(left, reports[b].kept)
+        resumed += n if reports[b].resumed else 0
+        left -= n
+    return resumed
+
+
+def _judge_errors(reports: dict[int, BlockReport], top: int = 5) -> dict[str, int]:
+    """The ``top`` most frequent judge errors (``"judge: error" -> pairs``) over ``reports``."""
+    errors: Counter[str] = Counter()
+    for r in reports.values():
+        errors.update(r.judge_errors)
+    return dict(sorted(errors.most_common(top)))
+
+
+def _judge_error_text(reports: dict[int, BlockReport]) -> str:
+    """The most frequent judge error over ``reports``, or ``""``."""
+    errors = _judge_errors(reports, top=1)
+    return next(iter(errors), "")
 
 
 def _run_blocks(
@@ -206,11 +289,7 @@ def _run_blocks(
                 break
             candidates = sum(r.candidates for r in reports.values())
             if candidates > 50 * n_pairs + 200:
-                raise DataError(
-                    f"only {kept} of {n_pairs} pairs survived after {candidates} candidates "
-                    f"({sum(r.disagree for r in reports.values())} judge disagreements, "
-                    f"{sum(r.render_failed for r in reports.values())} render failures)"
-                )
+                raise DataError(_survival_message(reports, kept, n_pairs))
             rate = kept / candidates if candidates else 1.0
             need = (n_pairs - kept) / max(rate * expected, 0.05 * expected)
             wave = max(workers, math.ceil(need * 1.1) + workers - 1)
@@ -218,6 +297,7 @@ def _run_blocks(
             next_block += wave
             for report in runner.run(blocks):
                 reports[report.block] = report
+                _fail_if_judges_never_work(reports, n_pairs)
                 done = _prefix_kept(reports)
                 if progress is not None:
                     progress(min(n_pairs, done), n_pairs)
@@ -226,6 +306,38 @@ def _run_blocks(
     finally:
         runner.close()
     return reports
+
+
+JUDGE_FAIL_LIMIT = 8
+"""A build stops when its first this-many judged pairs all failed to be judged (none kept)."""
+
+
+def _survival_message(reports: dict[int, BlockReport], kept: int, n_pairs: int) -> str:
+    candidates = sum(r.candidates for r in reports.values())
+    msg = (
+        f"only {kept} of {n_pairs} pairs survived after {candidates} candidates "
+        f"({sum(r.disagree for r in reports.values())} judge disagreements, "
+        f"{sum(r.judge_failed for r in reports.values())} judge failures, "
+        f"{sum(r.render_failed for r in reports.values())} render failures)"
+    )
+    error = _judge_error_text(reports)
+    return f"{msg}; most frequent judge error: {error}" if error else msg
+
+
+def _fail_if_judges_never_work(reports: dict[int, BlockReport], n_pairs: int) -> None:
+    """Stop at once when the judges failed on every pair so far (a missing package, an endpoint
+    that is down), instead of rendering up to 50 x ``n_pairs`` candidates first."""
+    failed = sum(r.judge_failed for r in reports.values())
+    if failed < JUDGE_FAIL_LIMIT or any(r.kept or r.disagree for r in reports.values()):
+        return
+    raise _JudgesFailed(
+        f"only 0 of {n_pairs} pairs survived: the judges failed on all {failed} pairs judged so "
+        f"far ({_judge_error_text(reports) or 'no error message'})"
+    )
+
+
+class _JudgesFailed(DataError):
+    """Every judged pair failed: the work blocks hold no result worth resuming."""
 
 
 def _prefix_kept(reports: dict[int, BlockReport]) -> int:
@@ -337,6 +449,7 @@ def _summary(
         "candidates": sum(r.candidates for r in reports.values()),
         "dropped_disagree": disagree,
         "judge_failures": sum(r.judge_failed for r in reports.values()),
+        "judge_errors": _judge_errors(reports),
         "render_failures": sum(r.render_failed for r in reports.values()),
         "skipped_images": sorted(set(bad_files) | set(bad_sources)),
         "sources": len(spec.sources),

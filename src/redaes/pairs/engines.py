@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -28,9 +30,11 @@ ENGINES = ("local", "ray")
 
 def _init_worker(plugins: tuple[str, ...]) -> None:
     import importlib
+    import signal
 
     import torch
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     torch.set_num_threads(1)
     for module in plugins:
         importlib.import_module(module)
@@ -51,7 +55,15 @@ class LocalEngine:
             return
         if self._pool is None:
             ctx = mp.get_context("spawn")
-            self._pool = ctx.Pool(self.workers, _init_worker, (self.spec.plugins,))
+            # Workers start with SIGINT ignored (inherited through exec), so Ctrl-C reaches only
+            # this process: it stops the pool and prints one line instead of a traceback per worker.
+            main = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            try:
+                self._pool = ctx.Pool(self.workers, _init_worker, (self.spec.plugins,))
+            finally:
+                if main:
+                    signal.signal(signal.SIGINT, previous)
         yield from self._pool.imap(partial(process_block, self.spec), blocks)
 
     def close(self) -> None:
@@ -118,6 +130,17 @@ class RayEngine:
 
             ray.shutdown()
             self._started = False
+
+
+def check_engine(name: str) -> None:
+    """Raise :class:`ConfigError` for an unknown engine or a missing Ray (before any work)."""
+    if name not in ENGINES:
+        raise ConfigError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
+    if name == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise ConfigError("--engine ray needs Ray: pip install 'redaes[scale]'")
 
 
 def create_engine(

@@ -58,6 +58,8 @@ class BlockReport:
     judge_failed: int = 0
     disagree: int = 0
     bad_sources: list[str] = field(default_factory=list)
+    judge_errors: dict[str, int] = field(default_factory=dict)
+    """``"judge: error" -> pairs`` for the pairs dropped because judges failed (10 kept)."""
     seconds: float = 0.0
     resumed: bool = False
 
@@ -131,7 +133,8 @@ def _encode(spec: BuildSpec, img: Image.Image) -> bytes:
     return encode_image(img, spec.plan.image_format.upper(), spec.plan.jpeg_quality)
 
 
-def _judges(spec: BuildSpec) -> list[Any]:
+def create_judges(spec: BuildSpec) -> list[Any]:
+    """The plan's judges, created once per process (plugins imported first)."""
     for module in spec.plugins:
         importlib.import_module(module)
     import redaes.judges as judges_pkg
@@ -173,6 +176,14 @@ def _render_unit(spec: BuildSpec, src: _Loaded, pairs: list[PlannedPair]) -> lis
             out = op(batch, strengths, [p.seed for p in pairs])
             return list(out)
     return [EditChain(p.edits())(src.tensor, p.seed) for p in pairs]
+
+
+def _count_judge_errors(report: BlockReport, results: list[Any]) -> None:
+    for r in results:
+        if not r.ok:
+            key = f"{r.judge}: {r.error}"[:300]
+            if key in report.judge_errors or len(report.judge_errors) < 10:
+                report.judge_errors[key] = report.judge_errors.get(key, 0) + 1
 
 
 def combine(results: list[Any], plan: PairPlan) -> tuple[float, float, bool, str]:
@@ -261,7 +272,7 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
         )
         for pp, src, ed in staged
     ]
-    verdicts = [_judge_all(judge, items) for judge in _judges(spec)] if items else []
+    verdicts = [_judge_all(judge, items) for judge in create_judges(spec)] if items else []
     rows: list[dict[str, Any]] = []
     for i, (pp, src, ed) in enumerate(staged):
         results = [v[i] for v in verdicts]
@@ -271,6 +282,7 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
                 report.disagree += 1
             else:
                 report.judge_failed += 1
+                _count_judge_errors(report, results)
             continue
         rationale = next(
             (r.rationale for r in results if r.ok and r.judge.startswith("vlm") and r.rationale),
