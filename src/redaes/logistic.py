@@ -16,16 +16,29 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
+from redaes.errors import DataError
+
 FloatArray = NDArray[np.float64]
 MIN_FIT_N = 10
 """Fewest samples the 4-parameter logistic is fitted on (below: fitted metrics are NaN)."""
 LOGISTIC_PARAMS = ("b1", "b2", "b3", "b4")
 
 
-def _arrays(pred: ArrayLike, gt: ArrayLike) -> tuple[FloatArray, FloatArray]:
-    from redaes.metrics import _pair  # shape, length and finiteness checks in one place
+class MetricError(DataError):
+    """Input a metric cannot be computed on (too few samples, mismatched lengths, NaN)."""
 
-    return _pair(pred, gt)
+
+def _pair(pred: ArrayLike, gt: ArrayLike, min_n: int = 3) -> tuple[FloatArray, FloatArray]:
+    """``pred``, ``gt`` as float arrays; :class:`MetricError` on bad lengths, n or NaN."""
+    p = np.asarray(pred, dtype=np.float64).ravel()
+    g = np.asarray(gt, dtype=np.float64).ravel()
+    if p.shape != g.shape:
+        raise MetricError(f"{p.size} predictions for {g.size} ground-truth scores")
+    if p.size < min_n:
+        raise MetricError(f"need at least {min_n} samples for correlation metrics, got {p.size}")
+    if not (np.isfinite(p).all() and np.isfinite(g).all()):
+        raise MetricError("predictions and ground truth must be finite (found NaN or inf)")
+    return p, g
 
 
 def logistic4(x: ArrayLike, b1: float, b2: float, b3: float, b4: float) -> FloatArray:
@@ -58,7 +71,7 @@ def fit_logistic(
     None also when fewer than :data:`MIN_FIT_N` samples are given or an input is constant.
     Bounds: :func:`logistic_bounds`. ``p0`` warm-starts the fit.
     """
-    p, g = _arrays(pred, gt)
+    p, g = _pair(pred, gt)
     if p.size < MIN_FIT_N or np.ptp(p) == 0 or np.ptp(g) == 0:
         return None
     lo, hi = logistic_bounds(p, g)
@@ -90,7 +103,7 @@ def params_at_bound(pred: ArrayLike, gt: ArrayLike, params: Sequence[float] | No
     """
     if params is None:
         return []
-    p, g = _arrays(pred, gt)
+    p, g = _pair(pred, gt)
     lo, hi = logistic_bounds(p, g)
     tol = 1e-6 * (hi - lo)
     x = np.asarray(params, dtype=np.float64)

@@ -41,9 +41,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from redaes.errors import DataError
 from redaes.logistic import LOGISTIC_PARAMS as LOGISTIC_PARAMS  # re-exported
 from redaes.logistic import MIN_FIT_N as MIN_FIT_N
+from redaes.logistic import MetricError as MetricError
+from redaes.logistic import _pair
 from redaes.logistic import fit_logistic as fit_logistic
 from redaes.logistic import logistic4 as logistic4
 from redaes.logistic import logistic_bounds as logistic_bounds
@@ -62,10 +63,6 @@ METRIC_NAMES = (
 """Metrics computed by :func:`compute_metrics`, in report order."""
 
 
-class MetricError(DataError):
-    """Input a metric cannot be computed on (too few samples, mismatched lengths, NaN)."""
-
-
 @dataclass(frozen=True)
 class MetricValue:
     """A point estimate with its bootstrap percentile confidence interval."""
@@ -76,18 +73,6 @@ class MetricValue:
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
-
-
-def _pair(pred: ArrayLike, gt: ArrayLike, min_n: int = 3) -> tuple[FloatArray, FloatArray]:
-    p = np.asarray(pred, dtype=np.float64).ravel()
-    g = np.asarray(gt, dtype=np.float64).ravel()
-    if p.shape != g.shape:
-        raise MetricError(f"{p.size} predictions for {g.size} ground-truth scores")
-    if p.size < min_n:
-        raise MetricError(f"need at least {min_n} samples for correlation metrics, got {p.size}")
-    if not (np.isfinite(p).all() and np.isfinite(g).all()):
-        raise MetricError("predictions and ground truth must be finite (found NaN or inf)")
-    return p, g
 
 
 def _quiet(fn: Callable[[], Any]) -> float:
