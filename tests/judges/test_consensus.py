@@ -9,7 +9,7 @@ from PIL import Image
 from redaes.edits import EditChain
 from redaes.errors import ConfigError
 from redaes.judges import Judge, JudgeResult, MultiJudge, PairContext, aggregate
-from redaes.judges.consensus import single_judge_floor
+from redaes.judges.consensus import own_std
 
 
 def _r(name: str, delta: float, conf: float = 1.0) -> JudgeResult:
@@ -27,7 +27,8 @@ def test_weighted_mean_and_std_match_numpy() -> None:
     cons = aggregate(results, weights=list(weights))
     w = confs * weights
     mean = np.average(deltas, weights=w)
-    std = np.sqrt(np.average((deltas - mean) ** 2, weights=w))
+    own = deltas * (1 - confs)  # judges without a reported spread: |delta| (1 - confidence)
+    std = np.sqrt(np.average((deltas - mean) ** 2, weights=w) + np.average(own**2, weights=w))
     assert cons.delta == pytest.approx(mean) and cons.delta_std == pytest.approx(std)
     assert cons.n_ok == 6 and cons.agree and cons.kept
 
@@ -53,15 +54,27 @@ def test_sign_disagreement_filter_and_neutral_band() -> None:
     assert not aggregate([_r("a", 1.5), _r("b", -0.1)], eps=0.05).agree
 
 
-def test_single_judge_floor_and_min_judges() -> None:
-    one = aggregate([_r("a", 2.0, conf=0.6)])
+def test_lone_judge_uncertainty_is_its_own_spread_and_min_judges() -> None:
+    reported = JudgeResult(judge="prior", delta=2.0, confidence=0.6, extra={"delta_std": 0.37})
+    assert aggregate([reported]).delta_std == pytest.approx(0.37)
+    one = aggregate([_r("a", 2.0, conf=0.6)])  # no reported spread: |delta| (1 - confidence)
     assert one.delta == pytest.approx(2.0)
-    assert one.delta_std == pytest.approx(single_judge_floor(0.6)) == pytest.approx(0.9)
-    assert aggregate([_r("a", 2.0, conf=1.0)]).delta_std == pytest.approx(0.1)
+    assert one.delta_std == pytest.approx(own_std(_r("a", 2.0, 0.6))) == pytest.approx(0.8)
+    assert aggregate([_r("a", 2.0, conf=1.0)]).delta_std == pytest.approx(0.0)
+    # no constant per confidence: the same confidence gives different spreads
+    assert aggregate([_r("a", 0.5, 0.6)]).delta_std != aggregate([_r("a", 3.0, 0.6)]).delta_std
     few = aggregate([_r("a", 2.0), JudgeResult.failure("b", "x")], min_judges=2)
     assert not few.kept and few.n_ok == 1
     none = aggregate([JudgeResult.failure("b", "x")])
     assert none.delta is None and none.n_ok == 0 and not none.kept
+
+
+def test_between_and_within_judge_spreads_add() -> None:
+    a = JudgeResult(judge="a", delta=1.0, confidence=1.0, extra={"delta_std": 0.3})
+    b = JudgeResult(judge="b", delta=2.0, confidence=1.0, extra={"delta_std": 0.4})
+    cons = aggregate([a, b])
+    assert cons.delta == pytest.approx(1.5)
+    assert cons.delta_std == pytest.approx(np.sqrt(0.25 + (0.09 + 0.16) / 2))
 
 
 def test_zero_confidences_fall_back_to_equal_weights() -> None:

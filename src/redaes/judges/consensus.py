@@ -1,9 +1,15 @@
 """Combine several judges' verdicts on one pair into one consensus difference.
 
 :func:`aggregate` takes the ok verdicts, weights each by ``confidence x weight`` and returns the
-weighted mean delta, its weighted standard deviation (a floor ``0.1 + 2 (1 - confidence)`` stands in
-when only one judge answered) and whether the judges agree on the sign. Deltas with
+weighted mean delta, its uncertainty and whether the judges agree on the sign. Deltas with
 ``|delta| < eps`` count as neutral: they never disagree with anyone.
+
+The uncertainty combines two real disagreements, never a constant:
+``delta_std = sqrt(between + within)``, where ``between`` is the weighted variance of the judges'
+deltas around the mean and ``within`` is the weighted mean of each judge's own variance, read
+from ``extra["delta_std"]`` (the prior reports the spread of its independent estimates, see
+:mod:`redaes.judges.prior.uncertainty`). A judge that reports no spread contributes
+``(|delta| (1 - confidence))^2``: its own confidence read as a relative error of its verdict.
 
 :class:`MultiJudge` runs several judges on the same pairs.
 """
@@ -30,7 +36,7 @@ class Consensus:
     Attributes:
         delta: weighted mean difference (edited minus source, 0-10 points); ``None`` if no judge
             answered.
-        delta_std: weighted spread of the judges' deltas (or the single judge's confidence floor).
+        delta_std: ``sqrt(between-judge variance + mean within-judge variance)`` (module doc).
         n_ok: number of judges that answered.
         agree: no two non-neutral deltas have opposite signs.
         kept: the pair passes the filters (enough judges, and sign agreement if required).
@@ -60,9 +66,14 @@ def _weights(
     return [float(w) for w in weights]
 
 
-def single_judge_floor(confidence: float) -> float:
-    """Spread assumed for a lone judge: ``0.1 + 2 (1 - confidence)`` points."""
-    return 0.1 + 2.0 * (1.0 - min(1.0, max(0.0, confidence)))
+def own_std(result: JudgeResult) -> float:
+    """A judge's own uncertainty of its verdict: ``extra["delta_std"]`` when it reports one,
+    else ``|delta| (1 - confidence)``."""
+    reported = result.extra.get("delta_std") if result.extra else None
+    if isinstance(reported, int | float) and math.isfinite(reported) and reported >= 0:
+        return float(reported)
+    conf = min(1.0, max(0.0, result.confidence))
+    return abs(float(result.delta or 0.0)) * (1.0 - conf)
 
 
 def aggregate(
@@ -97,10 +108,9 @@ def aggregate(
         w = [1.0] * n_ok
     total = sum(w)
     mean = sum(wi * d for wi, d in zip(w, deltas, strict=True)) / total
-    if n_ok == 1:
-        std = single_judge_floor(confs[0])
-    else:
-        std = math.sqrt(sum(wi * (d - mean) ** 2 for wi, d in zip(w, deltas, strict=True)) / total)
+    between = sum(wi * (d - mean) ** 2 for wi, d in zip(w, deltas, strict=True)) / total
+    within = sum(wi * own_std(r) ** 2 for wi, (r, _) in zip(w, pairs, strict=True)) / total
+    std = math.sqrt(between + within)
     signs = {1 if d > 0 else -1 for d in deltas if abs(d) >= eps}
     agree = len(signs) <= 1
     if n_ok < min_judges:

@@ -1,0 +1,100 @@
+"""The ``prior`` judge: a documented, content-aware photographic prior that needs no model.
+
+The verdict is a *potential* difference plus antisymmetric pair terms,
+
+    delta = 5 tanh( sum_t w_t [u_t(edited) - u_t(source)] + sum_r w_r a_r(source, edited) ) / 5)
+
+measured on the two images (:func:`redaes.stats.measure`) and their scenes
+(:func:`redaes.scene.analyse`), so ``delta(a -> b) = -delta(b -> a)`` holds by construction and
+chains are transitive (a multi-step chain is judged on its end points; nothing is re-rendered).
+Op names and strengths are **not** used for plain pairs: the pixels decide. Terms (weights ``w``
+in ``redaes/judges/prior_weights.yaml``; names are the fixed vocabulary of ``extra["terms"]``):
+
+====================  =====================================================================
+term                  potential ``u`` (higher is better) or pair term ``a``
+====================  =====================================================================
+exposure              ``-max(0, |log2((L + .03) / (T + .03))| - 0.3)``: EV distance of mean luma
+                      ``L`` from ``T`` = 0.46, moved toward 0.66 (high key) / 0.24 (low key)
+                      by the pair's scene intent strength
+highlight_clipping    ``-`` area share of true white clipping (all channels >= 253, no specks)
+shadow_clipping       ``-`` area share of true black clipping (half weight in low key)
+contrast              ``-`` distance of RMS luma from [0.13, 0.30] (lower end halved in high key)
+saturation            ``log1p(min(C, 45) / 8) - 4 gamut_clip - max(0, C - 60) / 20`` with ``C``
+                      the mean Lab chroma around the cast estimate (a cast adds no colour):
+                      diminishing returns, so draining a vivid photo and
+                      pushing it into gamut clipping both cost
+colour_cast           ``-`` (Lab distance of the neutral-candidate cast from the scene's intended
+                      cast, beyond 5) / 10; intended casts: sunset (8, 22), blue hour (0, -18);
+                      scaled by the larger neutral-surface share / 0.1 (at most 1)
+hue                   ``-`` chroma share in magenta-purple hues (Lab h 295-355, rare in nature)
+sharpness             ``a = log((d_e + 1) / (d_s + 1))`` of ``detail`` (Laplacian of Gaussian)
+noise                 ``a = -[log((n_e + 1.5) / (n_s + 1.5)) - log((d_e + 1) / (d_s + 1))]``: the
+                      flat-region noise sigma relative to detail, so a blur that also smooths
+                      grain earns no "denoising" credit
+compression           ``-max(0, blockiness - 0.1)`` (8x8 grid discontinuity)
+pixelation            ``-`` share of uniform 3x3 windows inside structured neighbourhoods
+impulse               ``-`` share of salt-and-pepper outliers
+colour_block          ``-`` share of uniform strongly coloured windows
+vignette              ``-max(0, v - 0.6)``, ``v`` centre/corner stops
+horizon_tilt          ``-min(|tilt|, 12)`` degrees of the horizon (else the verticals), counted
+                      only when both images show straight lines within 10.5 degrees of each
+                      other (no horizon in a top-down texture: no tilt penalty)
+subject_framing       thirds placement of the saliency centroid, minus 0.25 per frame edge that
+                      cuts the subject box
+resolution            ``a = log2(pixels_e / pixels_s)``: a crop loses a little
+restoration           recorded pairs only, below
+====================  =====================================================================
+
+The pair's scene intent is symmetric in the two images (each votes half its intent strength),
+so a warm sunset or a cool blue hour is not called a cast, and a high-key photo is not
+"corrected" toward mid grey.
+
+**Restoration pairs** (``ctx.meta["source_edits"]`` records how the source was degraded from the
+original): for each recorded op the chain moves, with base ``b`` and net degradation
+``n = b + s / undo_scale``, the term ``K (|b| - |n|)`` (``K`` per op, ``restoration`` in
+the weights file) is added to 0.35 x the pixel terms, and the result keeps that term's sign with
+at least a quarter of its size: a correction toward the original never scores below zero, the
+verdict peaks at the full undo, and reversing the pair flips it exactly.
+
+**Uncertainty** (:mod:`redaes.judges.prior.uncertainty`): ``delta_std`` is the disagreement of
+independent estimates (the rule on each image half; on restoration pairs also the pixels without
+the record); the confidence is ``1 / (1 + delta_std)``.
+
+``extra`` carries ``prior_version`` (:data:`PRIOR_VERSION`), ``terms`` (name, before, after,
+unit, contribution), ``scene`` (source :class:`~redaes.scene.SceneInfo` dict), ``estimates``,
+``delta_std`` and ``source_stats``/``edited_stats`` (:meth:`ImageStats.to_dict`).
+"""
+
+from __future__ import annotations
+
+from redaes.judges.prior.judge import (
+    MAX_DELTA,
+    PriorJudge,
+    load_weights,
+    prior_version,
+    recorded_base,
+    restoration_terms,
+    verdict,
+)
+from redaes.judges.prior.terms import TERM_UNITS, Term, pair_terms, shared_intent
+from redaes.judges.prior.uncertainty import informative, spread
+
+PRIOR_VERSION = prior_version()
+"""Version of the rules plus the weights file (recorded in every verdict and dataset card)."""
+
+__all__ = [
+    "MAX_DELTA",
+    "PRIOR_VERSION",
+    "TERM_UNITS",
+    "PriorJudge",
+    "Term",
+    "informative",
+    "load_weights",
+    "pair_terms",
+    "prior_version",
+    "recorded_base",
+    "restoration_terms",
+    "shared_intent",
+    "spread",
+    "verdict",
+]

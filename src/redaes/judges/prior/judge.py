@@ -1,0 +1,194 @@
+"""The ``prior`` judge: potential-form verdict, restoration term, uncertainty from estimates."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from PIL import Image
+
+from redaes.errors import ConfigError
+from redaes.judges.base import JUDGES, Judge, JudgeResult, PairContext
+from redaes.judges.prior.terms import TERM_UNITS, Term, pair_terms
+from redaes.judges.prior.uncertainty import spread
+from redaes.scene import SceneInfo, analyse
+from redaes.stats import ImageStats, measure
+
+MAX_DELTA = 5.0
+RESTORE_EXPONENT = 1.0
+IMAGE_WEIGHT_WITH_RECORD = 0.35
+"""Weight of the pixel terms when the source's degradation is recorded (restoration pairs)."""
+UNDO_SCALE: dict[str, float] = {"haze": 50.0 / 90.0}
+"""Correction strength that undoes one unit of base strength (haze: +1 adds a 50 % veil, -1
+removes 90 %); 1 for the other ops."""
+WEIGHTS_FILE = "prior_weights.yaml"
+HALF_SIDE = 256
+"""Long side (px) of the tone/colour copy of each image half (artefacts stay native)."""
+
+
+@lru_cache(maxsize=1)
+def load_weights() -> dict[str, Any]:
+    """The shipped term magnitudes and fit record (``redaes/judges/prior_weights.yaml``)."""
+    text = resources.files("redaes.judges").joinpath(WEIGHTS_FILE).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or "terms" not in data:
+        raise ConfigError(f"{WEIGHTS_FILE}: needs a 'terms' mapping")
+    return data
+
+
+def prior_version() -> str:
+    """``"<rules>+<weights>"``: the rule set's version and the weights file's version."""
+    return f"2.0+{load_weights().get('version', 'unknown')}"
+
+
+def recorded_base(ctx: PairContext) -> dict[str, float]:
+    """Op -> summed strength of the source's recorded degradation (``meta["source_edits"]``)."""
+    base: dict[str, float] = {}
+    for e in ctx.meta.get("source_edits") or []:
+        base[str(e["op"])] = base.get(str(e["op"]), 0.0) + float(e["strength"])
+    return base
+
+
+def restoration_terms(ctx: PairContext, k: dict[str, float]) -> list[Term]:
+    """Strength-space distance to the original for every recorded op the chain touches.
+
+    With base ``b`` and correction ``s`` the net degradation is ``n = b + s / undo_scale``;
+    the term is ``K (|b| - |n|)``: positive exactly when the edit moves toward the
+    original, largest at the full undo ``n = 0`` (a cusp: pixel terms with a smaller slope cannot
+    move the peak), and antisymmetric when the pair is reversed
+    (source at ``n``, edit ``-s``)."""
+    base = recorded_base(ctx)
+    if not base:
+        return []
+    moved: dict[str, float] = {}
+    for step in ctx.edits.steps:
+        if step.op in base:
+            moved[step.op] = moved.get(step.op, 0.0) + float(step.strength)
+    out = []
+    for op, s in sorted(moved.items()):
+        b = base[op]
+        n = b + s / UNDO_SCALE.get(op, 1.0)
+        kk = float(k.get(op, k.get("default", 1.5)))
+        c = kk * (abs(b) ** RESTORE_EXPONENT - abs(n) ** RESTORE_EXPONENT)
+        out.append(Term("restoration", b, n, TERM_UNITS["restoration"], c))
+    return out
+
+
+def _squash(x: float) -> float:
+    return MAX_DELTA * math.tanh(x / MAX_DELTA)
+
+
+def verdict(image_terms: list[Term], restore: list[Term]) -> float:
+    """Combine pixel terms and restoration terms into one delta (odd in every contribution).
+
+    Plain pairs: ``5 tanh(sum / 5)``. With a recorded degradation the pixel terms count
+    :data:`IMAGE_WEIGHT_WITH_RECORD` and the result keeps the restoration term's sign with at
+    least a quarter of its size, so a correction toward the original is never below zero.
+    """
+    img = sum(t.contribution for t in image_terms)
+    if not restore:
+        return _squash(img)
+    r = sum(t.contribution for t in restore)
+    raw = IMAGE_WEIGHT_WITH_RECORD * img + r
+    raw = max(raw, 0.25 * r) if r > 0 else (min(raw, 0.25 * r) if r < 0 else raw)
+    return _squash(raw)
+
+
+def _halves(img: Image.Image) -> dict[str, Image.Image]:
+    w, h = img.size
+    return {
+        "left": img.crop((0, 0, max(1, w // 2), h)),
+        "right": img.crop((w // 2, 0, w, h)),
+        "top": img.crop((0, 0, w, max(1, h // 2))),
+        "bottom": img.crop((0, h // 2, w, h)),
+    }
+
+
+@JUDGES.register("prior")
+class PriorJudge(Judge):
+    """Content-aware photographic prior (see :mod:`redaes.judges.prior` for the rules).
+
+    Args:
+        max_side: both images are scaled by the factor that brings the source's long side to
+            at most this many px before measuring (one scale for the pair, so crops compare).
+        perturb: also judge the image halves (the uncertainty estimates); ``False`` gives
+            ``delta_std`` from the recorded-vs-pixel disagreement only.
+    """
+
+    name = "prior"
+
+    def __init__(self, max_side: int = 512, perturb: bool = True) -> None:
+        self.max_side, self.perturb = int(max_side), bool(perturb)
+        self.weights = {k: float(v) for k, v in load_weights()["terms"].items()}
+        self.restore_k = {k: float(v) for k, v in (load_weights().get("restoration") or {}).items()}
+
+    def _prepare(self, source: Image.Image, edited: Image.Image) -> tuple[Image.Image, Image.Image]:
+        scale = self.max_side / max(source.size)
+        src = source.convert("RGB") if source.mode != "RGB" else source
+        out = edited.convert("RGB") if edited.mode != "RGB" else edited
+        if scale < 1.0:
+
+            def down(im: Image.Image) -> Image.Image:
+                size = (max(1, round(im.size[0] * scale)), max(1, round(im.size[1] * scale)))
+                return im.resize(size, Image.Resampling.BOX)
+
+            src, out = down(src), down(out)
+        return src, out
+
+    def terms(
+        self, s: ImageStats, e: ImageStats, ss: SceneInfo | None, se: SceneInfo | None
+    ) -> list[Term]:
+        """The pixel terms of a pair (with this judge's weights)."""
+        return pair_terms(s, e, ss, se, self.weights)
+
+    def judge(self, source: Image.Image, edited: Image.Image, ctx: PairContext) -> JudgeResult:
+        """Judge one pair from the pixels (and a recorded degradation, if any)."""
+        src, out = self._prepare(source, edited)
+        big = max(max(src.size), max(out.size))
+        st_s, st_e = measure(src, big), measure(out, big)
+        sc_s, sc_e = analyse(src), analyse(out)
+        image_terms = self.terms(st_s, st_e, sc_s, sc_e)
+        restore = restoration_terms(ctx, self.restore_k)
+        delta = verdict(image_terms, restore)
+        estimates: dict[str, float] = {}
+        if self.perturb:
+            hs, he = _halves(src), _halves(out)
+            for key in hs:
+                part = self.terms(
+                    measure(hs[key], HALF_SIDE), measure(he[key], HALF_SIDE), sc_s, sc_e
+                )
+                estimates[key] = verdict(part, restore)
+        if restore:
+            estimates["pixels_only"] = verdict(image_terms, [])
+        std = spread(delta, estimates)
+        terms = image_terms + restore
+        top = sorted(terms, key=lambda t: -abs(t.contribution))[:4]
+        rationale = (
+            "; ".join(
+                f"{t.name} {t.before:.3g}->{t.after:.3g} ({t.contribution:+.2f})"
+                for t in top
+                if abs(t.contribution) >= 0.01
+            )
+            or "no measured term changed"
+        ) + f". Total {delta:+.2f} (uncertainty {std:.2f})."
+        extra: dict[str, Any] = {
+            "prior_version": prior_version(),
+            "terms": [t.to_dict() for t in terms],
+            "scene": sc_s.to_dict(),
+            "edited_scene": sc_e.to_dict(),
+            "estimates": {"rule": delta, **estimates},
+            "delta_std": std,
+            "source_stats": st_s.to_dict(),
+            "edited_stats": st_e.to_dict(),
+            "restoration": bool(restore),
+        }
+        return JudgeResult(
+            judge=self.name,
+            delta=delta,
+            confidence=1.0 / (1.0 + std),
+            rationale=rationale,
+            extra=extra,
+        )

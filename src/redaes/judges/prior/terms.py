@@ -1,0 +1,252 @@
+"""The prior's measured quality terms: potentials ``u`` of one image and antisymmetric pair terms.
+
+Every term has a fixed name (the vocabulary the reasoning texts cite), a unit and a weight from
+``prior_weights.yaml``. A *potential* term ``u(image)`` is a function of one image's statistics
+(and of the pair's shared scene intent); its contribution is ``w (u(edited) - u(source))``. A
+*ratio* term compares the two images, ``w f(edited) / f(source)`` on a log scale, and is
+antisymmetric by construction. Either way swapping source and edited flips every contribution.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from redaes.scene import SceneInfo
+from redaes.stats import ImageStats
+
+TERM_UNITS: dict[str, str] = {
+    "exposure": "luma",
+    "highlight_clipping": "area share",
+    "shadow_clipping": "area share",
+    "contrast": "RMS luma",
+    "saturation": "Lab chroma",
+    "colour_cast": "Lab ab",
+    "hue": "share of colour",
+    "sharpness": "Laplacian std",
+    "noise": "sigma /255",
+    "compression": "blockiness",
+    "pixelation": "area share",
+    "impulse": "area share",
+    "colour_block": "area share",
+    "vignette": "stops",
+    "horizon_tilt": "degrees",
+    "subject_framing": "framing score",
+    "resolution": "megapixels",
+    "restoration": "op strength",
+}
+"""The fixed term vocabulary and the unit each term's ``before``/``after`` values are in."""
+
+INTENT_LUMA = {"high_key": 0.66, "low_key": 0.24}
+"""Mean-luma target per scene intent (the neutral target is :data:`TARGET_LUMA`)."""
+TARGET_LUMA = 0.46
+EXPOSURE_SLACK_EV = 0.3
+CONTRAST_BAND = (0.13, 0.30)
+CHROMA_KNEE = 8.0
+CHROMA_CAP = 45.0
+CAST_TOLERANCE = 5.0
+NEUTRAL_RELIABLE = 0.1
+"""Share of truly neutral pixels (the larger of the two images) at which the cast term counts
+fully."""
+NOISE_FLOOR = 1.5
+"""Noise sigma (0-255) added to both sides of the noise ratio: changes well below a visible
+grain do not count."""
+MAX_TILT_CHANGE = 10.5
+"""Tilts further apart than the largest rotation are a line detector's disagreement, not an
+edit: the tilt term is left out."""
+INTENT_CAST = {"sunset_warm": (8.0, 22.0), "blue_hour_cool": (0.0, -18.0)}
+"""Cast (a*, b*) that a scene intent makes intended: the tolerance circle is centred there."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One measured quantity behind a verdict (the contract's ``extra["terms"]`` entries)."""
+
+    name: str
+    before: float
+    after: float
+    unit: str
+    contribution: float
+
+    def to_dict(self) -> dict[str, float | str]:
+        return {
+            "name": self.name,
+            "before": float(self.before),
+            "after": float(self.after),
+            "unit": self.unit,
+            "contribution": float(self.contribution),
+        }
+
+
+def shared_intent(a: SceneInfo | None, b: SceneInfo | None) -> tuple[str, float]:
+    """The pair's scene intent, symmetric in the two images: each image votes half its
+    ``intent_strength`` for its intent; the larger vote wins (``("neutral", 0)`` if none)."""
+    votes: dict[str, float] = {}
+    for s in (a, b):
+        if s is not None and s.intent != "neutral":
+            votes[s.intent] = votes.get(s.intent, 0.0) + 0.5 * float(s.intent_strength)
+    if not votes:
+        return "neutral", 0.0
+    name = max(sorted(votes), key=lambda k: votes[k])
+    return name, min(1.0, votes[name])
+
+
+def _dist(x: float, lo: float, hi: float) -> float:
+    return lo - x if x < lo else (x - hi if x > hi else 0.0)
+
+
+def u_exposure(st: ImageStats, intent: str, strength: float) -> float:
+    """Minus the EV distance of the mean luma from the (intent-aware) target, beyond a slack."""
+    target = TARGET_LUMA + strength * (INTENT_LUMA.get(intent, TARGET_LUMA) - TARGET_LUMA)
+    ev = abs(math.log2((st.luminance + 0.03) / (target + 0.03)))
+    return -max(0.0, ev - EXPOSURE_SLACK_EV)
+
+
+def u_contrast(st: ImageStats, intent: str, strength: float) -> float:
+    """Minus the distance of RMS contrast from a band (soft contrast is intended in high key)."""
+    lo = CONTRAST_BAND[0] * (1.0 - 0.5 * strength * (intent == "high_key"))
+    return -_dist(st.contrast, lo, CONTRAST_BAND[1])
+
+
+def u_saturation(st: ImageStats) -> float:
+    """Diminishing returns of the scene's chroma around its cast (``log1p(C / 8)`` capped at
+    ``C = 45``, ``C`` = :attr:`ImageStats.chroma_rel`), minus gamut
+    clipping and implausible chroma: dull images gain from colour, vivid ones lose when drained
+    and lose when pushed into clipping."""
+    c = st.chroma_rel
+    base = math.log1p(min(c, CHROMA_CAP) / CHROMA_KNEE)
+    return base - 4.0 * st.gamut_clip - max(0.0, c - 60.0) / 20.0
+
+
+def cast_excess(st: ImageStats, intent: str, strength: float) -> float:
+    """Lab distance of the neutral-candidate cast beyond the tolerance around the intended cast."""
+    ia, ib = INTENT_CAST.get(intent, (0.0, 0.0))
+    return max(
+        0.0, math.hypot(st.cast_a - strength * ia, st.cast_b - strength * ib) - CAST_TOLERANCE
+    )
+
+
+def u_vignette(st: ImageStats) -> float:
+    """Up to 0.6 stops of corner fall-off is free; beyond that costs (bright corners are
+    common in nature, skies, and cost nothing)."""
+    return -max(0.0, st.vignette - 0.6)
+
+
+def tilt_of(scene: SceneInfo | None) -> float | None:
+    """The tilt that matters: the horizon, else the verticals, else ``None``."""
+    if scene is None:
+        return None
+    if scene.horizon_deg is not None:
+        return float(scene.horizon_deg)
+    return None if scene.verticals_deg is None else float(scene.verticals_deg)
+
+
+def framing(scene: SceneInfo) -> float:
+    """Thirds placement of the saliency centroid (1 on a thirds point, 0 a third away) minus
+    0.25 per frame edge the subject box touches (a cut subject)."""
+    cx, cy = scene.saliency_centroid
+    d = min(math.hypot(cx - tx, cy - ty) for tx in (1 / 3, 2 / 3) for ty in (1 / 3, 2 / 3))
+    score = max(0.0, 1.0 - d / 0.33)
+    box = scene.subject_box
+    if box is not None:
+        x0, y0, x1, y1 = box
+        if (x1 - x0) * (y1 - y0) < 0.8:  # a subject filling the frame is not cut
+            score -= 0.25 * sum(v < 0.01 for v in (x0, y0, 1 - x1, 1 - y1))
+    return score
+
+
+def _log_ratio(a: float, b: float, floor: float) -> float:
+    return max(-4.0, min(4.0, math.log((b + floor) / (a + floor))))
+
+
+def pair_terms(
+    s: ImageStats,
+    e: ImageStats,
+    ss: SceneInfo | None,
+    se: SceneInfo | None,
+    w: dict[str, float],
+) -> list[Term]:
+    """Every measured term of the pair ``source -> edited`` with its contribution (points)."""
+    intent, k = shared_intent(ss, se)
+    out: list[Term] = []
+
+    def pot(name: str, before: float, after: float, ub: float, ua: float) -> None:
+        out.append(Term(name, before, after, TERM_UNITS[name], w.get(name, 0.0) * (ua - ub)))
+
+    pot(
+        "exposure",
+        s.luminance,
+        e.luminance,
+        u_exposure(s, intent, k),
+        u_exposure(e, intent, k),
+    )
+    low_key = 0.5 if intent == "low_key" else 1.0
+    pot("highlight_clipping", s.clip_bright, e.clip_bright, -s.clip_bright, -e.clip_bright)
+    pot(
+        "shadow_clipping",
+        s.clip_dark,
+        e.clip_dark,
+        -low_key * s.clip_dark,
+        -low_key * e.clip_dark,
+    )
+    pot("contrast", s.contrast, e.contrast, u_contrast(s, intent, k), u_contrast(e, intent, k))
+    pot("saturation", s.chroma_rel, e.chroma_rel, u_saturation(s), u_saturation(e))
+    # the cast estimate is only as good as the neutral surfaces behind it (symmetric in the pair)
+    rel = min(1.0, max(s.neutral_fraction, e.neutral_fraction) / NEUTRAL_RELIABLE)
+    cb, ca = rel * cast_excess(s, intent, k), rel * cast_excess(e, intent, k)
+    pot(
+        "colour_cast",
+        math.hypot(s.cast_a, s.cast_b),
+        math.hypot(e.cast_a, e.cast_b),
+        -cb / 10,
+        -ca / 10,
+    )
+    pot("hue", s.unnatural_hue, e.unnatural_hue, -s.unnatural_hue, -e.unnatural_hue)
+    out.append(
+        Term(
+            "sharpness",
+            s.detail,
+            e.detail,
+            TERM_UNITS["sharpness"],
+            w.get("sharpness", 0.0) * _log_ratio(s.detail, e.detail, 1.0),
+        )
+    )
+    out.append(
+        Term(
+            "noise",
+            s.noise,
+            e.noise,
+            TERM_UNITS["noise"],
+            -w.get("noise", 0.0)
+            * (_log_ratio(s.noise, e.noise, NOISE_FLOOR) - _log_ratio(s.detail, e.detail, 1.0)),
+        )
+    )
+    pot(
+        "compression",
+        s.blockiness,
+        e.blockiness,
+        -max(0.0, s.blockiness - 0.1),
+        -max(0.0, e.blockiness - 0.1),
+    )
+    pot("pixelation", s.flat, e.flat, -s.flat, -e.flat)
+    pot("impulse", s.impulse, e.impulse, -s.impulse, -e.impulse)
+    pot("colour_block", s.colour_block, e.colour_block, -s.colour_block, -e.colour_block)
+    pot("vignette", s.vignette, e.vignette, u_vignette(s), u_vignette(e))
+    ts, te = tilt_of(ss), tilt_of(se)
+    if ts is not None and te is not None and abs(ts - te) <= MAX_TILT_CHANGE:
+        # a tilt only counts where both images show consistent straight lines
+        pot("horizon_tilt", ts, te, -min(abs(ts), 12.0), -min(abs(te), 12.0))
+    if ss is not None and se is not None:
+        fs, fe = framing(ss), framing(se)
+        pot("subject_framing", fs, fe, fs, fe)
+    mps, mpe = s.width * s.height / 1e6, e.width * e.height / 1e6
+    out.append(
+        Term(
+            "resolution",
+            mps,
+            mpe,
+            TERM_UNITS["resolution"],
+            w.get("resolution", 0.0) * math.log2(max(mpe, 1e-6) / max(mps, 1e-6)),
+        )
+    )
+    return out
