@@ -13,11 +13,12 @@ Measures:
   ``"sunset_warm"`` (warm oranges/reds dominate), ``"blue_hour_cool"`` (dim and blue),
   ``"high_key"`` (bright, mostly light tones, soft contrast), ``"low_key"`` (mostly dark with
   real highlights, i.e. not just underexposed) or ``"neutral"``; ``intent_strength`` is 0-1.
-- **horizon_deg / verticals_deg**: the signed tilt of the dominant near-horizontal (within 20
+- **horizon_deg / verticals_deg**: the signed tilt of the dominant near-horizontal (within 12
   degrees) and near-vertical straight lines (Canny edges + probabilistic Hough), as the
   length-weighted median angle. Positive = rotated counter-clockwise as displayed (a horizon
   rising to the right). ``None`` when there are no long, mutually consistent lines (noise,
-  foliage, top-down textures).
+  foliage, top-down textures); a tilt beyond 3 degrees needs lines over 80 % of the frame
+  (shorter slanted lines are perspective, not a tilted camera).
 - **faces**: frontal faces found by scikit-image's shipped LBP cascade (OpenCV's
   ``lbpcascade_frontalface``) at 160 px, so only faces of at least 1/8 of the long side count.
   The cascade is skipped (0 faces) on colour photos with almost no skin-coloured pixels.
@@ -119,6 +120,10 @@ def _intent(rgb: np.ndarray, lab: np.ndarray) -> tuple[str, float]:
     return name, round(float(strength), 4)
 
 
+MAX_TILT = 12.0
+"""Lines further than this from level / plumb are perspective or design, not a camera tilt."""
+
+
 def _line_tilts(gray: np.ndarray) -> tuple[float | None, float | None]:
     """Signed tilt (degrees, counter-clockwise positive) of the dominant horizontals/verticals."""
     h, w = gray.shape
@@ -160,10 +165,16 @@ def _line_tilts(gray: np.ndarray) -> tuple[float | None, float | None]:
     # image y points down: a segment rising to the right has dy < 0 -> positive angle
     ang = np.degrees(np.arctan2(-dy, dx))
     ang = (ang + 90.0) % 180.0 - 90.0  # (-90, 90]: direction-free
-    horiz = _dominant(ang, length, np.abs(ang) < 20.0, need=0.4 * w)
+    horiz = _dominant(ang, length, np.abs(ang) < MAX_TILT, need=0.4 * w)
+    if horiz is not None and abs(horiz) > 3.0:
+        # a clearly tilted "horizon" must span most of the frame; shorter slanted lines are
+        # perspective (a receding table edge), not a tilt of the camera
+        horiz = _dominant(ang, length, np.abs(ang) < MAX_TILT, need=0.8 * w)
     vert_ang = np.where(ang > 0, ang - 90.0, ang + 90.0)  # deviation from vertical
     # a vertical leaning counter-clockwise (top to the left) has a deviation > 0
-    vert = _dominant(vert_ang, length, np.abs(vert_ang) < 20.0, need=0.4 * h)
+    vert = _dominant(vert_ang, length, np.abs(vert_ang) < MAX_TILT, need=0.4 * h)
+    if vert is not None and abs(vert) > 3.0:
+        vert = _dominant(vert_ang, length, np.abs(vert_ang) < MAX_TILT, need=0.8 * h)
     return horiz, vert
 
 

@@ -170,9 +170,9 @@ def test_scene_claims_are_checked(landscape: Image.Image) -> None:
     assert src.scene.horizon_deg is not None
     ed = _edit(tilted, "saturation=0.3")
     text = compose(src, observe(ed, faces=False), 0.2, 0.1, seed=0)
-    assert "horizon tilted" in text and check_reasoning(text, tilted, ed, 0.2) == []
-    wrong = re.sub(r"horizon tilted \d+\.\d", "horizon tilted 9.0", text)
-    assert any("horizon" in b for b in check_reasoning(wrong, tilted, ed, 0.2))
+    assert "horizontal lines tilted" in text and check_reasoning(text, tilted, ed, 0.2) == []
+    wrong = re.sub(r"lines tilted \d+\.\d", "lines tilted 9.0", text)
+    assert any("horizontal" in b for b in check_reasoning(wrong, tilted, ed, 0.2))
     warm = check_reasoning("This is a warm-toned scene. " + text, tilted, ed, 0.2)
     assert any("intent" in b for b in warm)
 

@@ -48,7 +48,9 @@ LEAKS = re.compile(
     r"aggressive) (edit|adjustment)\b",
     re.I,
 )
-SCENE_HORIZON = re.compile(r"\blevel horizon\b|\bhorizon (?:tilted|tilts) " + NUM + " degrees")
+SCENE_HORIZON = re.compile(
+    r"\blevel horizontal lines\b|\bhorizontal lines tilted " + NUM + " degrees"
+)
 FACE_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 CONCLUSION = re.compile(
     r"Overall the edit (raises|lowers) the aesthetic score by (\d+\.\d+) points|"
@@ -207,13 +209,13 @@ def check_reasoning(
 
 def _check_horizon_mention(sentence: str, src: Observation) -> list[str]:
     h = src.scene.horizon_deg
-    if re.search(r"\blevel horizon\b", sentence):
-        return [] if h is not None and abs(h) < 1.5 else [f"no level horizon measured ({h})"]
-    m = re.search(r"horizon (?:tilted|tilts) " + NUM + " degrees", sentence)
+    if re.search(r"\blevel horizontal lines\b", sentence):
+        return [] if h is not None and abs(h) < 1.5 else [f"no level horizontal lines ({h})"]
+    m = re.search(r"horizontal lines tilted " + NUM + " degrees", sentence)
     if m:
         said = float(m.group(1))
         if h is None or not _close(said, abs(h), 1):
-            return [f"horizon tilt {said} claimed, measured {h}"]
+            return [f"horizontal lines tilted {said} claimed, measured {h}"]
     return []
 
 

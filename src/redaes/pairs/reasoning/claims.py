@@ -128,8 +128,8 @@ def claims(
         confounded = grainy and kind.name in CONFOUNDED
         if confounded and not (c is not None and abs(c) >= TERM_MIN):
             continue  # per-pixel grain moves chroma, clipping and flatness: not a change of look
-        if kind.name == "noise" and b < a and softer:
-            continue  # a blur smooths grain and detail alike: not "cleaner", just softer
+        if softer and (kind.name == "haze" or (kind.name == "noise" and b < a)):
+            continue  # a blur smooths grain and lifts the dark channel: not cleaner or hazier
         own = kind.valence(a, b)
         valence = own
         if c is not None and abs(c) >= VALENCE_MIN:

@@ -249,7 +249,7 @@ KINDS: dict[str, Kind] = {
             ("hazier", "milkier"),
             ("clearer",),
         ),
-        Kind("horizon", _horizon, 1, " degrees", 1.0, r"\bhorizon\b"),
+        Kind("horizon", _horizon, 1, " degrees", 1.0, r"\bhorizontal lines?\b|\bhorizon\b"),
         Kind("subject_x", _centroid(0), 0, "%", 5.0, r"\bacross\b"),
         Kind("subject_y", _centroid(1), 0, "%", 5.0, r"\bfrom the top\b"),
     )

@@ -3,7 +3,8 @@
 Three parts, each built from a structured fact, never from the op's name or strength:
 
 1. the scene of the source (when detected): its intent ("a warm-toned scene"), its faces ("one
-   face") and its horizon ("a level horizon", "a horizon tilted 3.2 degrees");
+   face") and its dominant horizontal lines ("level horizontal lines", "horizontal lines tilted
+   3.2 degrees": a horizon, a shelf or a table edge alike);
 2. up to four measured changes, each with its numbers ("mean brightness falls from 46% to 31%;
    the whole frame reads darker");
 3. the rule that set the verdict (the decisive claim: "The main loss is the extra grain.") and the
@@ -109,9 +110,9 @@ PHRASES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
         ("the veil thins", "the scene looks clearer"),
     ),
     "horizon": (
-        ("the horizon tilt", "the tilt of the horizon"),
-        ("the horizon looks crooked", "the horizon leans visibly"),
-        ("the horizon sits closer to level", "the horizon reads straighter"),
+        ("the tilt of the main horizontal lines", "the tilt of the dominant horizontal lines"),
+        ("the frame looks crooked", "the scene leans visibly"),
+        ("the lines sit closer to level", "the frame reads straighter"),
     ),
 }
 
@@ -133,7 +134,7 @@ RULE_NOUNS: dict[str, tuple[str, str]] = {
     "purple": ("the drift toward purple", "the move away from purple"),
     "vignette": ("the darker corners", "the brighter corners"),
     "haze": ("the haze veil", "the thinner veil"),
-    "horizon": ("the tilted horizon", "the straighter horizon"),
+    "horizon": ("the tilted horizontal lines", "the straighter horizontal lines"),
     "subject_x": ("the new placement of the centre of visual interest",) * 2,
     "subject_y": ("the new placement of the centre of visual interest",) * 2,
     "frame": ("the new framing", "the tighter framing"),
@@ -157,7 +158,7 @@ SHORT: dict[str, str] = {
     "purple": "purple hues",
     "vignette": "corner fall-off",
     "haze": "haze",
-    "horizon": "horizon tilt",
+    "horizon": "the tilt of the horizontal lines",
     "subject_x": "placement of the centre of visual interest",
     "subject_y": "placement of the centre of visual interest",
     "frame": "framing",
@@ -204,7 +205,9 @@ def scene_sentence(src: Observation, rng: random.Random) -> str | None:
         parts.append(f"{n} face" + ("s" if sc.faces > 1 else ""))
     if sc.horizon_deg is not None:
         h = abs(sc.horizon_deg)
-        parts.append("a level horizon" if h < 1.0 else f"a horizon tilted {h:.1f} degrees")
+        parts.append(
+            "level horizontal lines" if h < 1.0 else f"horizontal lines tilted {h:.1f} degrees"
+        )
     intent = None
     if sc.intent in INTENT_PHRASES and sc.intent_strength >= INTENT_MIN_STRENGTH:
         intent = rng.choice(INTENT_PHRASES[sc.intent])
