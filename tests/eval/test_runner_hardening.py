@@ -193,3 +193,34 @@ def test_classical_assessors_fingerprint_their_parameter_files() -> None:
     assert other["sha256"] != brisque["sha256"]  # preprocessing is part of the identity
     niqe = model_fingerprint(create_assessor("niqe"), "niqe")
     assert "niqe_image_params.mat" in niqe["parts"]["hook"]
+
+
+class FailsOn503(Assessor):
+    """A model bug that only one image triggers (e.g. an odd size)."""
+
+    name = "fails-on-503"
+
+    def score(self, images: Sequence[ImageInput]) -> list[float]:
+        if any("503" in str(im) for im in images):
+            raise ZeroDivisionError("odd image")
+        return fakes.brightness(images)
+
+
+class AlwaysFails(Assessor):
+    name = "always-fails"
+
+    def score(self, images: Sequence[ImageInput]) -> list[float]:
+        raise KeyError("logits")
+
+
+def test_a_model_error_on_one_image_is_skipped_and_counted(tmp_path: Path) -> None:
+    root = make_ava(tmp_path / "ava")
+    (res,) = evaluate(FailsOn503(), [Target("ava", root)], tmp_path / "o", batch_size=4)
+    assert res.summary["n_failed"] == 1 and res.summary["n_scored"] == N - 1
+    assert res.summary["failed_examples"] == {"503.jpg": "ZeroDivisionError: odd image"}
+
+
+def test_a_model_that_always_fails_is_one_clear_error(tmp_path: Path) -> None:
+    root = make_ava(tmp_path / "ava")
+    with pytest.raises(ConfigError, match=r"'always-fails' failed on each of the first 8 images"):
+        evaluate(AlwaysFails(), [Target("ava", root)], tmp_path / "o", batch_size=4)

@@ -111,6 +111,9 @@ def report_warnings(entry: dict[str, Any]) -> list[str]:
     if entry.get("n_invalid"):
         key, why = next(iter(entry["invalid_examples"].items()))
         out.append(f"{name}: {entry['n_invalid']} non-finite scores, skipped ({key}: {why})")
+    if entry.get("n_failed"):
+        key, why = next(iter(entry["failed_examples"].items()))
+        out.append(f"{name}: model errors on {entry['n_failed']} images, skipped ({key}: {why})")
     if entry.get("stale_caches_ignored"):
         out.append(
             f"{name}: cached predictions of another version of this model were not used "
@@ -166,6 +169,8 @@ def _counts(b: dict[str, Any]) -> str:
         parts.append(f"{b['n_unreadable']} unreadable images skipped")
     if b.get("n_invalid"):
         parts.append(f"{b['n_invalid']} non-finite scores skipped")
+    if b.get("n_failed"):
+        parts.append(f"{b['n_failed']} model errors skipped")
     return "; ".join(parts) + "."
 
 

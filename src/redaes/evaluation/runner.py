@@ -12,8 +12,9 @@ permutation drawn with ``seed``: the same limit gives the same images). Metrics 
 
 Bad input costs only itself: an image that cannot be read (``ImageLoadError`` or ``OSError``,
 also from a model that opens the file itself) is skipped and counted (``n_unreadable``), a
-non-finite score is skipped and counted (``n_invalid``); an assessor returning the wrong number
-of scores is a :class:`~redaes.errors.ConfigError` naming it.
+non-finite score is skipped and counted (``n_invalid``), another error the model raises on one
+image is skipped and counted (``n_failed``); an assessor returning the wrong number of scores,
+or failing on every one of its first images, is a :class:`~redaes.errors.ConfigError`.
 
 Ground truth with ``higher_is_better = False`` is negated before the metrics, so a positive
 correlation always means "agrees with the benchmark".
@@ -87,6 +88,11 @@ class ScoreOutcome:
     n_new: int = 0
     unreadable: dict[str, str] = field(default_factory=dict)
     invalid: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+SYSTEMATIC_FAILURES = 5
+"""A model failing on each of its first this-many images stops the run (a bug, not bad files)."""
 
 
 def _checked(assessor: Assessor, images: list[ImageInput]) -> list[float]:
@@ -115,8 +121,11 @@ def score_missing(
 ) -> ScoreOutcome:
     """Score the keys not in ``cache`` in batches and cache the finite scores.
 
-    A batch with an unreadable image is retried image by image so one bad file costs only
-    itself; unreadable images and non-finite scores are skipped and returned with the reason.
+    A batch that raises is retried image by image so one bad file costs only itself:
+    unreadable images (``ImageLoadError``, ``OSError``), other per-image model errors and
+    non-finite scores are skipped and returned with the reason. A model that fails on each of
+    its first :data:`SYSTEMATIC_FAILURES` images (a bug, not a bad file) is a
+    :class:`~redaes.errors.ConfigError` with the first error; so is a wrong number of scores.
     """
     todo = cache.missing(keys)
     out = ScoreOutcome(n_reused=len(set(keys)) - len(todo))
@@ -127,17 +136,30 @@ def score_missing(
             results = list(
                 zip(batch, _checked(assessor, [image_of(k) for k in batch]), strict=True)
             )
-        except (ImageLoadError, OSError):
+        except ConfigError:
+            raise
+        except Exception:  # retried one by one below, errors kept per image
             results = []
             for k in batch:
                 try:
                     results.append((k, _checked(assessor, [image_of(k)])[0]))
+                except ConfigError:
+                    raise
                 except (ImageLoadError, OSError) as exc:
                     out.unreadable[k] = str(exc) or type(exc).__name__
+                except Exception as exc:  # counted, see the docstring
+                    out.failed[k] = f"{type(exc).__name__}: {exc}"
         good = [(k, v) for k, v in results if math.isfinite(v)]
         out.invalid.update({k: f"non-finite score {v}" for k, v in results if not math.isfinite(v)})
         cache.add(good)
         out.n_new += len(good)
+        if out.n_new == 0 and len(out.failed) >= min(SYSTEMATIC_FAILURES, len(todo)):
+            key, why = next(iter(out.failed.items()))
+            name = getattr(assessor, "name", type(assessor).__name__)
+            raise ConfigError(
+                f"assessor {name!r} failed on each of the first {len(out.failed)} images "
+                f"(first: {key}: {why})"
+            )
         if advance is not None:
             advance(len(batch))
     return out
@@ -174,6 +196,8 @@ def _outcome_dict(outcome: ScoreOutcome) -> dict[str, Any]:
         "unreadable_examples": dict(list(outcome.unreadable.items())[:20]),
         "n_invalid": len(outcome.invalid),
         "invalid_examples": dict(list(outcome.invalid.items())[:20]),
+        "n_failed": len(outcome.failed),
+        "failed_examples": dict(list(outcome.failed.items())[:20]),
     }
 
 
@@ -201,7 +225,8 @@ def _run_mos(
         raise DataError(
             f"{target.name}: only {len(scored)} image(s) scored in split {cfg['split']!r} under "
             f"{data.root} ({data.n_labelled} labelled, {len(data.missing)} images missing, "
-            f"{len(outcome.unreadable)} unreadable, {len(outcome.invalid)} non-finite scores); "
+            f"{len(outcome.unreadable)} unreadable, {len(outcome.invalid)} non-finite scores, "
+            f"{len(outcome.failed)} model errors); "
             "metrics need at least 3"
         )
     pred = [cache.scores[k] for k in scored]
