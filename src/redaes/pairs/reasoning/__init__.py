@@ -18,13 +18,15 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from redaes.pairs.reasoning.check import check_reasoning
+from redaes.pairs.reasoning.check import check_reasoning, check_row
 from redaes.pairs.reasoning.claims import Claim, claims, decisive
 from redaes.pairs.reasoning.observe import KINDS, STATS_SIDE, Observation, observe
 from redaes.pairs.reasoning.text import claim_sentence, rule_sentence, scene_sentence
 
 IMPROVE, DEGRADE, NEUTRAL = "improve", "degrade", "neutral"
 MAX_CLAIMS = 4
+SMALL_TERM = 0.02
+"""When no change is visible but the verdict is not neutral, terms of this size are cited."""
 
 __all__ = [
     "DEGRADE",
@@ -35,6 +37,7 @@ __all__ = [
     "Claim",
     "Observation",
     "check_reasoning",
+    "check_row",
     "claims",
     "compose",
     "conclusion",
@@ -90,13 +93,16 @@ def compose(
     """
     rng = random.Random(zlib.crc32(f"reasoning:{seed}".encode()))
     parts: list[str] = []
-    opener = scene_sentence(source, rng)
+    found = claims(source, edited, terms)
+    if not found and abs(delta) >= neutral_threshold:  # a verdict from small terms: cite them
+        found = claims(source, edited, terms, term_min=SMALL_TERM)
+    geometry = any(c.kind in ("frame", "horizon", "subject_x", "subject_y") for c in found)
+    opener = scene_sentence(source, rng, lines=geometry)
     if opener:
         parts.append(opener)
     if rationale and rationale.strip():
         parts.append(rationale.strip())
     else:
-        found = claims(source, edited, terms)
         main = decisive(found, delta, neutral_threshold)
         shown = found[:MAX_CLAIMS]
         if main is not None and main not in shown:

@@ -19,8 +19,14 @@ sentences and returns the claims that fail, one line each (empty list: every cla
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Mapping
+from typing import Any
 
+from PIL import Image
+
+from redaes.errors import DataError
 from redaes.imageio import ImageInput
 from redaes.pairs.reasoning.claims import detail_fell, frame_changed
 from redaes.pairs.reasoning.observe import INTENT_PHRASES, KINDS, Observation, observe
@@ -148,19 +154,49 @@ def _check_scene(sentence: str, src: Observation) -> list[str]:
     return bad
 
 
+def _row_image(value: Any, what: str) -> Image.Image:
+    if isinstance(value, Image.Image):
+        return value
+    data = value.get("bytes") if isinstance(value, Mapping) else value
+    if not isinstance(data, (bytes, bytearray)):
+        raise DataError(f"check_reasoning: the row has no {what} bytes (read the image columns)")
+    with Image.open(io.BytesIO(data)) as im:
+        return im.convert("RGB")
+
+
+def check_row(row: Mapping[str, Any], neutral_threshold: float = 0.1) -> list[str]:
+    """:func:`check_reasoning` of one dataset row (``reasoning``, ``delta`` and both images)."""
+    for key in ("reasoning", "delta", "source_image", "edited_image"):
+        if key not in row:
+            raise DataError(f"check_reasoning: the row has no {key!r} column")
+    return check_reasoning(
+        str(row["reasoning"] or ""),
+        _row_image(row["source_image"], "source_image"),
+        _row_image(row["edited_image"], "edited_image"),
+        float(row["delta"]),
+        neutral_threshold,
+    )
+
+
 def check_reasoning(
-    text: str,
-    source_image: ImageInput | None,
-    edited_image: ImageInput | None,
-    delta: float,
+    text: str | Mapping[str, Any],
+    source_image: ImageInput | None = None,
+    edited_image: ImageInput | None = None,
+    delta: float | None = None,
     neutral_threshold: float = 0.1,
     source: Observation | None = None,
     edited: Observation | None = None,
 ) -> list[str]:
     """Failed claims of ``text`` about the pair (empty: every claim is backed by a measurement).
 
-    The images are re-measured unless ``source``/``edited`` observations are given.
+    The images are re-measured unless ``source``/``edited`` observations are given. A dataset
+    row (a mapping with ``reasoning``, ``delta``, ``source_image`` and ``edited_image``) may be
+    passed instead of the text: see :func:`check_row`.
     """
+    if isinstance(text, Mapping):
+        return check_row(text, neutral_threshold)
+    if delta is None:
+        raise ValueError("check_reasoning needs the pair's delta")
     if source is None:
         if source_image is None:
             raise ValueError("check_reasoning needs the source image or its observation")

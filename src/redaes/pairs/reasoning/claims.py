@@ -98,8 +98,13 @@ def claims(
     src: Observation,
     ed: Observation,
     terms: Iterable[Mapping[str, Any]] | None = None,
+    term_min: float = TERM_MIN,
 ) -> list[Claim]:
-    """Every claim worth stating, most important first (by contribution, else visibility)."""
+    """Every claim worth stating, most important first (by contribution, else visibility).
+
+    ``term_min``: a term of at least this many points is stated even when its change is below
+    the visibility threshold.
+    """
     contrib = term_contributions(terms, src, ed)
     out: list[Claim] = []
     h0, h1 = KINDS["horizon"].read(src), KINDS["horizon"].read(ed)
@@ -121,12 +126,12 @@ def claims(
         if a == b:
             continue
         c = contrib.get(kind.name)
-        if not kind.visible(a, b) and not (c is not None and abs(c) >= TERM_MIN):
+        if not kind.visible(a, b) and not (c is not None and abs(c) >= term_min):
             continue
         if kind.name == "detail" and (grainy or (b > a and noise_rose)):
             continue  # grain moves the Laplacian both ways: no detail claim on a grainier image
         confounded = grainy and kind.name in CONFOUNDED
-        if confounded and not (c is not None and abs(c) >= TERM_MIN):
+        if confounded and not (c is not None and abs(c) >= term_min):
             continue  # per-pixel grain moves chroma, clipping and flatness: not a change of look
         if softer and (kind.name == "haze" or (kind.name == "noise" and b < a)):
             continue  # a blur smooths grain and lifts the dark channel: not cleaner or hazier

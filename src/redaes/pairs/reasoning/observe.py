@@ -93,8 +93,10 @@ def _stat(key: str, scale: float = 1.0, alt: str | None = None) -> Reader:
 
 
 def _detail(o: Observation) -> float | None:
-    if "detail" in o.stats:
-        return float(o.stats["detail"])
+    """Laplacian standard deviation of luma (``sqrt(ImageStats.sharpness)``, 0-255 scale).
+
+    Grain raises it too: the claims never state detail on a visibly grainier image.
+    """
     return math.sqrt(max(float(o.stats["sharpness"]), 0.0)) if "sharpness" in o.stats else None
 
 
@@ -215,7 +217,7 @@ KINDS: dict[str, Kind] = {
             valence_down=-1,
         ),
         Kind(
-            "blocking", _stat("blockiness"), 2, "", 0.04, r"\bblocking\b", floor=0.08, valence_up=-1
+            "blocking", _stat("blockiness"), 2, "", 0.04, r"\bblocking\b", floor=0.1, valence_up=-1
         ),
         Kind("squares", _stat("flat", 100.0), 1, "%", 2.0, r"\bpixel squares\b", valence_up=-1),
         Kind("specks", _stat("impulse", 100.0), 1, "%", 1.0, r"\bspecks?\b", valence_up=-1),

@@ -163,8 +163,15 @@ SHORT: dict[str, str] = {
     "subject_y": "placement of the centre of visual interest",
     "frame": "framing",
 }
-GRAIN_MADE = ("largely an effect of the speckle", "mostly the speckle's doing")
-SMALL = ("a small change on its own", "a slight shift", "hardly visible by itself")
+GRAIN_FRAMES = (
+    "{Noun} {verb} from {a} to {b}, largely an effect of the speckle.",
+    "{Noun} {verb} from {a} to {b}; that is mostly the speckle's doing.",
+)
+SMALL_FRAMES = (
+    "{Noun} {verb} slightly, from {a} to {b}.",
+    "A small change: {noun} {verb} from {a} to {b}.",
+    "{Noun} {verb} from {a} to {b}, hardly visible by itself.",
+)
 
 COST_RULES = (
     "{NP} is what costs the picture most.",
@@ -196,14 +203,17 @@ def _cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def scene_sentence(src: Observation, rng: random.Random) -> str | None:
-    """The source's detected content, or ``None`` when nothing is detected."""
+def scene_sentence(src: Observation, rng: random.Random, lines: bool = False) -> str | None:
+    """The source's detected content, or ``None`` when nothing is detected.
+
+    Level lines are named only when ``lines`` (the pair changes the geometry); tilted ones always.
+    """
     sc = src.scene
     parts: list[str] = []
     if sc.faces >= 1:
         n = NUMBERS[sc.faces - 1] if sc.faces <= len(NUMBERS) else str(sc.faces)
         parts.append(f"{n} face" + ("s" if sc.faces > 1 else ""))
-    if sc.horizon_deg is not None:
+    if sc.horizon_deg is not None and (lines or abs(sc.horizon_deg) >= 1.0):
         h = abs(sc.horizon_deg)
         parts.append(
             "level horizontal lines" if h < 1.0 else f"horizontal lines tilted {h:.1f} degrees"
@@ -249,9 +259,10 @@ def claim_sentence(c: Claim, rng: random.Random) -> str:
     noun = rng.choice(nouns)
     verb = rng.choice(UP_VERBS if c.up else DOWN_VERBS)
     if c.confounded:
-        cons = rng.choice(GRAIN_MADE)
-    else:
-        cons = rng.choice(ups if c.up else downs) if c.visible else rng.choice(SMALL)
+        return rng.choice(GRAIN_FRAMES).format(Noun=_cap(noun), verb=verb, a=a, b=b)
+    if not c.visible:
+        return rng.choice(SMALL_FRAMES).format(Noun=_cap(noun), noun=noun, verb=verb, a=a, b=b)
+    cons = rng.choice(ups if c.up else downs)
     frame = rng.choice(FRAMES)
     return frame.format(Noun=_cap(noun), noun=noun, verb=verb, a=a, b=b, cons=cons, Cons=_cap(cons))
 
