@@ -87,9 +87,12 @@ def _code(assessor: Assessor) -> dict[str, str]:
     code: dict[str, str] = {}
     for obj in objs:
         for cls in inspect.getmro(obj) if isinstance(obj, type) else [obj]:
+            if getattr(cls, "__module__", "") in ("abc", "builtins"):
+                continue
             path = _source_file(cls)
-            if path is not None and path.is_file() and str(path) not in code:
-                code[str(path)] = sha256_file(path)
+            module = str(getattr(cls, "__module__", path))
+            if path is not None and path.is_file() and module not in code:
+                code[module] = sha256_file(path)  # by module name: a moved checkout still hits
     return code
 
 
