@@ -1,0 +1,152 @@
+"""CLI commands (use): ``redaes score`` and ``redaes compare``. Torch loads only when they run.
+
+``score --json`` prints ``[{"path", "score", "std"}]``; ``compare --json`` prints
+``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}``. Unreadable files are
+reported on stderr (one line each) and the rest are scored; with nothing scorable the command
+fails with status 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from redaes.errors import ConfigError, ImageLoadError
+
+console = Console()
+err_console = Console(stderr=True)
+OUT_FORMATS = (".csv", ".jsonl")
+
+
+def collect_files(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Image files named or found (recursively) under ``inputs``; missing paths as problems."""
+    from redaes.imageio import iter_image_files
+
+    files: list[Path] = []
+    bad: list[tuple[str, str]] = []
+    for item in inputs:
+        if item.is_dir():
+            found = iter_image_files(item, recursive=True)
+            if not found:
+                bad.append((str(item), "folder without image files"))
+            files.extend(found)
+        elif item.exists():
+            files.append(item)
+        else:
+            bad.append((str(item), "no such file or folder"))
+    return files, bad
+
+
+def score_files(
+    model: Any, files: list[Path], batch_size: int, progress: bool = True
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """``[{"path", "score", "std"}]`` for the readable files, and the unreadable ones."""
+    from rich.progress import Progress
+
+    from redaes.imageio import load_image
+    from redaes.models.assessor import scores_with_std
+
+    rows: list[dict[str, Any]] = []
+    bad: list[tuple[str, str]] = []
+    with Progress(console=err_console, transient=True, disable=not progress) as bar:
+        task = bar.add_task("scoring", total=len(files))
+        for start in range(0, len(files), batch_size):
+            names, images = [], []
+            for f in files[start : start + batch_size]:
+                try:
+                    images.append(load_image(f))
+                    names.append(f)
+                except ImageLoadError as exc:
+                    bad.append((str(f), exc.problem))
+            if images:
+                for f, (s, sd) in zip(names, scores_with_std(model, images), strict=True):
+                    rows.append({"path": str(f), "score": s, "std": sd})
+            bar.update(task, advance=len(files[start : start + batch_size]))
+    return rows, bad
+
+
+def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
+    """Write ``rows`` as CSV (path,score,std) or JSON Lines, atomically."""
+    from redaes.imageio import atomic_write_bytes
+
+    suffix = path.suffix.lower()
+    if suffix not in OUT_FORMATS:
+        raise ConfigError(f"--out {path}: use a .csv or .jsonl file name")
+    if suffix == ".csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=["path", "score", "std"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buf.getvalue()
+    else:
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``redaes score`` and ``redaes compare``."""
+
+    @app.command("score")
+    def score_cmd(
+        inputs: list[Path] = typer.Argument(..., help="image files and/or folders (recursive)"),
+        model: str | None = typer.Option(
+            None, "--model", "-m", help="weights file, assessor name or pkg.mod:fn (default model)"
+        ),
+        as_json: bool = typer.Option(False, "--json", help='print [{"path","score","std"}]'),
+        out: Path | None = typer.Option(None, "--out", "-o", help="also write FILE.csv|.jsonl"),
+        batch_size: int = typer.Option(16, "--batch-size", min=1, help="images per batch"),
+    ) -> None:
+        """Score photos on the 0-10 scale (higher is better) with an uncertainty (std)."""
+        from redaes.models import load_assessor
+
+        if out is not None and out.suffix.lower() not in OUT_FORMATS:
+            raise ConfigError(f"--out {out}: use a .csv or .jsonl file name")
+        files, bad = collect_files(inputs)
+        assessor = load_assessor(model)
+        rows, unreadable = score_files(assessor, files, batch_size, progress=not as_json)
+        bad += unreadable
+        for path, problem in bad:
+            err_console.print(f"skipped {path}: {problem}", highlight=False, soft_wrap=True)
+        if not rows:
+            raise ConfigError(f"nothing to score: {len(bad)} input(s) unreadable or missing")
+        if out is not None:
+            write_rows(rows, out)
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+        else:
+            for r in rows:
+                console.print(f"{r['score']:5.2f} ± {r['std']:.2f}  {r['path']}", highlight=False)
+        if bad:
+            err_console.print(f"{len(rows)} scored, {len(bad)} skipped", highlight=False)
+
+    @app.command("compare")
+    def compare_cmd(
+        a: Path = typer.Argument(..., help="first image"),
+        b: Path = typer.Argument(..., help="second image"),
+        model: str | None = typer.Option(
+            None, "--model", "-m", help="weights file, assessor name or pkg.mod:fn (default model)"
+        ),
+        as_json: bool = typer.Option(False, "--json", help="print the pair view as JSON"),
+    ) -> None:
+        """Compare two photos: delta = score(b) - score(a), its std and P(b better)."""
+        from redaes.imageio import load_image
+        from redaes.models import compare, load_assessor
+
+        img_a, img_b = load_image(a), load_image(b)  # one clear line if either is unreadable
+        view = compare(load_assessor(model), img_a, img_b)
+        view["a"], view["b"] = str(a), str(b)
+        if as_json:
+            typer.echo(json.dumps(view, indent=2))
+            return
+        console.print(
+            f"a {view['score_a']:.2f}  b {view['score_b']:.2f}  delta {view['delta']:+.2f} "
+            f"± {view['delta_std']:.2f}  P(b better) {view['p_b_better']:.2f}",
+            highlight=False,
+        )

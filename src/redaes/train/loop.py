@@ -1,0 +1,312 @@
+"""Compact training, top to bottom: one function per stage, nanoGPT style.
+
+``train_compact(cfg, stages)`` loads the RED splits once, then for each stage: builds the network
+(stage 1 from ImageNet weights, later stages from the previous stage's weights), resumes from
+``OUT/stageN/ckpt.pt`` if present, runs ``steps`` optimisation steps with warmup + cosine, logs
+to ``log.jsonl``, validates, checkpoints, anchors the score level and writes
+``OUT/stageN/model.safetensors`` (and ``OUT/model.safetensors`` for the last stage run).
+
+Determinism: step ``t`` of stage ``k`` draws its batch, crops, flips and dropout masks from
+``numpy.random.default_rng([seed, k, t])``, so a resumed run makes exactly the draws an
+uninterrupted one would; the checkpoint holds the weights, the optimiser state and the step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from redaes.errors import ConfigError, DataError
+from redaes.models.net import CompactNet, ModelConfig
+from redaes.models.weights import load_weights, save_weights
+from redaes.train import losses
+from redaes.train.config import StageConfig, TrainConfig
+from redaes.train.data import PairTensors, load_pairs, paired_view
+from redaes.train.report import plot_log, read_log
+
+
+def lr_at(step: int, sc: StageConfig) -> float:
+    """Linear warmup to ``lr``, then cosine decay to ``lr * min_lr_ratio`` at ``steps``."""
+    if sc.warmup_steps and step < sc.warmup_steps:
+        return sc.lr * (step + 1) / sc.warmup_steps
+    span = max(1, sc.steps - sc.warmup_steps)
+    progress = min(1.0, (step - sc.warmup_steps) / span)
+    floor = sc.lr * sc.min_lr_ratio
+    return floor + 0.5 * (sc.lr - floor) * (1.0 + math.cos(math.pi * progress))
+
+
+def model_config(cfg: TrainConfig) -> ModelConfig:
+    m = cfg.model
+    return ModelConfig(
+        backbone=m.backbone,
+        input_size=m.input_size,
+        scaling=m.scaling,
+        pretrained=m.pretrained,
+        dropout=m.dropout,
+        min_std=m.min_std,
+        anchor={"method": "none", "value": cfg.anchor_value, "offset": cfg.anchor_value},
+    )
+
+
+def set_train_mode(net: CompactNet, freeze_bn: bool) -> None:
+    net.train()
+    if freeze_bn:
+        for mod in net.modules():
+            if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+                mod.eval()
+
+
+@torch.no_grad()
+def predict(
+    net: CompactNet, images: torch.Tensor, size: int, bs: int = 32
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eval-mode unclamped scores and stds of cached uint8 images (no augmentation)."""
+    net.eval()
+    out_s, out_sd = [], []
+    for i in range(0, images.shape[0], bs):
+        s, sd = net(paired_view(images[i : i + bs], size, None, None))  # type: ignore[arg-type]
+        out_s.append(s)
+        out_sd.append(sd)
+    return torch.cat(out_s), torch.cat(out_sd)
+
+
+def validate(
+    net: CompactNet, val: PairTensors, cfg: TrainConfig, sc: StageConfig
+) -> dict[str, float]:
+    """Pair metrics and the stage-3 ranking reward on the validation split."""
+    s, sd = predict(net, val.images, cfg.model.input_size)
+    src, edt = torch.from_numpy(val.src), torch.from_numpy(val.edt)
+    d, v = s[edt] - s[src], sd[edt] ** 2 + sd[src] ** 2
+    metrics = losses.pair_metrics(d, v, torch.from_numpy(val.delta), sc.tie_eps)
+    # one group per source render: the source (target 0) and its edits (targets = deltas)
+    idx, tgt, tsd, gid = [], [], [], []
+    for g, (s_img, pairs) in enumerate(val.groups):
+        idx += [s_img, *val.edt[pairs].tolist()]
+        tgt += [0.0, *val.delta[pairs].tolist()]
+        tsd += [0.0, *val.delta_std[pairs].tolist()]
+        gid += [g] * (len(pairs) + 1)
+    ii = torch.tensor(idx)
+    reward, _ = losses.listwise_fidelity(
+        s[ii], sd[ii] ** 2, torch.tensor(tgt), gid, torch.tensor(tsd), form=sc.reward, tie=sc.tie
+    )
+    metrics["ranking_reward"] = float(reward)
+    return metrics
+
+
+def stage_loss(
+    net: CompactNet,
+    stage: int,
+    data: PairTensors,
+    cfg: TrainConfig,
+    sc: StageConfig,
+    rng: np.random.Generator,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Draw one batch with ``rng`` and return the stage's loss and its parts."""
+    size = cfg.model.input_size
+    if stage in (1, 2):
+        pick = rng.choice(len(data), size=min(sc.batch_size, len(data)), replace=False)
+        views = [
+            paired_view(data.images[[data.src[p], data.edt[p]]], size, rng, cfg.augment)
+            for p in pick
+        ]
+        s, sd = net(torch.cat(views))
+        s_a, s_b, sd_a, sd_b = s[0::2], s[1::2], sd[0::2], sd[1::2]
+        d, v = s_b - s_a, sd_a**2 + sd_b**2
+        delta, w = torch.from_numpy(data.delta[pick]), torch.from_numpy(data.weight[pick])
+        if stage == 1:
+            main = losses.delta_nll(d, v, delta, w)
+        else:
+            main = losses.bradley_terry(d, delta, w, sc.margin_scale, sc.margin_max, sc.tie_eps)
+        level = ((s_a - cfg.anchor_value) ** 2).mean()
+    else:
+        n_groups = min(sc.groups_per_batch, len(data.groups))
+        views, tgt, tsd, gid, is_src = [], [], [], [], []
+        for g in rng.choice(len(data.groups), size=n_groups, replace=False):
+            s_img, pairs = data.groups[int(g)]
+            take = np.sort(
+                rng.choice(pairs, size=min(sc.group_size - 1, len(pairs)), replace=False)
+            )
+            imgs = data.images[[s_img, *data.edt[take].tolist()]]
+            views.append(paired_view(imgs, size, rng, cfg.augment))
+            tgt += [0.0, *data.delta[take].tolist()]
+            tsd += [0.0, *data.delta_std[take].tolist()]
+            gid += [int(g)] * (len(take) + 1)
+            is_src += [True] + [False] * len(take)
+        s, sd = net(torch.cat(views))
+        main = losses.listwise_loss(
+            s, sd**2, torch.tensor(tgt), gid, torch.tensor(tsd), form=sc.reward, tie=sc.tie
+        )
+        level = ((s[torch.tensor(is_src)] - cfg.anchor_value) ** 2).mean()
+    loss = main + sc.level_reg * level
+    parts = {"loss": loss.item(), "main": main.item(), "level": level.item()}
+    return loss, parts
+
+
+def anchor(net: CompactNet, data: PairTensors, cfg: TrainConfig) -> None:
+    """Shift the score level so the median training-source score is ``cfg.anchor_value``."""
+    if data.source_images is not None:  # exactly the inference preprocessing
+        images = data.source_images
+    else:
+        images = data.images[torch.tensor([s for s, _ in data.groups])]
+    s, _ = predict(net, images, cfg.model.input_size)
+    median = float(s.median())
+    net.config.anchor = {
+        "method": "median_of_train_sources",
+        "value": cfg.anchor_value,
+        "offset": net.offset + cfg.anchor_value - median,
+        "sources": int(images.shape[0]),
+    }
+
+
+def _save_ckpt(path: Path, payload: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def _log(path: Path, record: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+def run_stage(
+    cfg: TrainConfig,
+    stage: int,
+    train: PairTensors,
+    val: PairTensors | None,
+    init: Path | None,
+    progress: Any = None,
+) -> Path:
+    """Train one stage (resuming if a checkpoint exists); return its weights file."""
+    sc = cfg.stages[stage]
+    sdir = Path(cfg.out_dir) / f"stage{stage}"
+    sdir.mkdir(parents=True, exist_ok=True)
+    ckpt, log, final = sdir / "ckpt.pt", sdir / "log.jsonl", sdir / "model.safetensors"
+    torch.manual_seed(cfg.seed * 1009 + stage)
+    if init is None:
+        net = CompactNet(model_config(cfg))
+    else:
+        net = load_weights(init)
+        net.config.dropout = cfg.model.dropout
+        net.dropout.p = cfg.model.dropout
+    recipe = cfg.to_dict()
+    head = [p for n, p in net.named_parameters() if not n.startswith("backbone.")]
+    body = [p for n, p in net.named_parameters() if n.startswith("backbone.")]
+    opt = torch.optim.AdamW(
+        [{"params": body, "lr_mult": sc.backbone_lr_mult}, {"params": head, "lr_mult": 1.0}],
+        lr=sc.lr,
+        weight_decay=sc.weight_decay,
+    )
+    step = 0
+    if ckpt.is_file():
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        if state.get("recipe") != recipe or state.get("init") != (str(init) if init else None):
+            raise ConfigError(
+                f"{ckpt}: checkpoint of a different recipe; use another out_dir "
+                "or delete the stage folder"
+            )
+        net.load_state_dict(state["model"], strict=False)
+        net.config.anchor = state["anchor"]
+        opt.load_state_dict(state["optimizer"])
+        step = int(state["step"])
+        kept = [r for r in read_log(log) if r.get("step", 0) <= step]
+        log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
+    else:
+        log.unlink(missing_ok=True)
+    task = progress.add_task(f"stage {stage}", total=sc.steps, completed=step) if progress else None
+    t0 = time.perf_counter()
+    while step < sc.steps:
+        rng = np.random.default_rng([cfg.seed, stage, step])
+        torch.manual_seed(int(rng.integers(2**62)))
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, sc) * group["lr_mult"]
+        set_train_mode(net, cfg.model.freeze_bn)
+        loss, parts = stage_loss(net, stage, train, cfg, sc, rng)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gnorm = float(torch.nn.utils.clip_grad_norm_(net.parameters(), sc.grad_clip))
+        opt.step()
+        step += 1
+        last = step == sc.steps
+        if step % sc.log_every == 0 or last:
+            _log(
+                log,
+                {
+                    "stage": stage,
+                    "step": step,
+                    "lr": lr_at(step - 1, sc),
+                    "grad_norm": gnorm,
+                    **parts,
+                    "seconds": round(time.perf_counter() - t0, 3),
+                },
+            )
+        if val is not None and (step % sc.eval_every == 0 or last):
+            _log(log, {"stage": stage, "step": step, "val": validate(net, val, cfg, sc)})
+        if step % sc.ckpt_every == 0 or last:
+            _save_ckpt(
+                ckpt,
+                {
+                    "model": net.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "step": step,
+                    "recipe": recipe,
+                    "anchor": net.config.anchor,
+                    "init": str(init) if init else None,
+                },
+            )
+        if progress is not None:
+            progress.update(
+                task, completed=step, description=f"stage {stage} loss {parts['loss']:.3f}"
+            )
+    anchor(net, train, cfg)
+    net.config.recipe = {**recipe, "stage": stage, "init": str(init) if init else None}
+    net.config.data = {"train": train.fingerprint, "validation": val.fingerprint if val else None}
+    net.config.pretrained = False
+    save_weights(net, final)
+    plot_log(log, sdir / "loss.png")
+    return final
+
+
+def train_compact(cfg: TrainConfig, stages: Sequence[int] = (1, 2, 3)) -> Path:
+    """Run ``stages`` in order; return the last stage's weights (also copied to OUT/)."""
+    torch.set_num_threads(max(1, cfg.threads))
+    load = max(cfg.model.input_size, round(cfg.model.input_size * cfg.augment.load_margin))
+    train = load_pairs(
+        cfg.data.root,
+        cfg.data.train_split,
+        load,
+        cfg.data.max_pairs,
+        anchor_size=cfg.model.input_size,
+    )
+    try:
+        val = load_pairs(cfg.data.root, cfg.data.val_split, cfg.model.input_size)
+    except DataError:
+        val = None  # a tiny build may lack a validation split: trained without validation
+    out = Path(cfg.out_dir)
+    init: Path | None = None
+    first = min(stages)
+    if first > 1:
+        init = out / f"stage{first - 1}" / "model.safetensors"
+        if not init.is_file():
+            raise ConfigError(
+                f"stage {first} starts from stage {first - 1}'s weights, but "
+                f"{init} does not exist: run stage {first - 1} first"
+            )
+    from rich.progress import Progress
+
+    with Progress(disable=not cfg.progress, transient=True) as progress:
+        for stage in sorted(stages):
+            init = run_stage(cfg, stage, train, val, init, progress)
+    assert init is not None
+    final = out / "model.safetensors"
+    final.write_bytes(init.read_bytes())
+    return final

@@ -1,0 +1,122 @@
+"""Compact training on a tiny RED build with the tiny CNN: learning, determinism, exact resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import redaes.train.loop as loop
+from redaes.errors import ConfigError
+from redaes.models import CompactAssessor, load_assessor, read_config
+from redaes.train import load_config, train_compact
+from redaes.train.config import StageConfig
+from redaes.train.data import load_pairs, paired_view
+from redaes.train.report import read_log
+from tests.train.conftest import CONFIG, tiny_config
+
+
+def _losses(log: Path) -> list[float]:
+    return [r["loss"] for r in read_log(log) if "loss" in r]
+
+
+def test_shipped_config_parses_and_rejects_unknown_keys(tmp_path):
+    cfg = load_config(CONFIG)
+    assert cfg.model.backbone == "efficientnet-lite0" and cfg.stages[3].reward == "fidelity-delta"
+    with pytest.raises(ConfigError, match="unknown keys"):
+        load_config(CONFIG, ["model.bakbone=x"])
+    with pytest.raises(ConfigError, match="stage"):
+        load_config(CONFIG, ["stages.4.steps=1"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stages: [1, 2")
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        load_config(bad)
+    assert load_config(CONFIG, ["stages.2.steps=7"]).stages[2].steps == 7
+
+
+def test_lr_schedule_warmup_then_cosine():
+    sc = StageConfig(steps=100, lr=1.0, warmup_steps=10, min_lr_ratio=0.1)
+    lrs = [loop.lr_at(t, sc) for t in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in itertools.pairwise(lrs[10:]))
+    assert lrs[-1] == pytest.approx(0.1, abs=0.01)
+
+
+def test_paired_augmentation_same_box_and_flip(tiny_red):
+    data = load_pairs(tiny_red, "train", 40)
+    imgs = data.images[[data.src[0], data.src[0]]]  # the same image twice
+    rng = np.random.default_rng(0)
+    out = paired_view(imgs, 32, rng, load_config(CONFIG).augment)
+    assert out.shape == (2, 3, 32, 32) and torch.equal(out[0], out[1])
+    assert len(data.groups) >= 2 and sum(len(p) for _, p in data.groups) == len(data)
+
+
+def test_stage1_loss_decreases(tiny_red, tmp_path):
+    cfg = tiny_config(tiny_red, tmp_path / "run", steps=60, eval_every=30, ckpt_every=60)
+    train_compact(cfg, stages=[1])
+    losses = _losses(tmp_path / "run" / "stage1" / "log.jsonl")
+    assert len(losses) == 60
+    assert np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.1
+    val = [r["val"] for r in read_log(tmp_path / "run" / "stage1" / "log.jsonl") if "val" in r]
+    assert val and {"direction_acc", "delta_srcc", "cover68", "ranking_reward"} <= set(val[-1])
+
+
+def test_three_stages_deterministic_and_loadable(tiny_red, tmp_path):
+    a = train_compact(tiny_config(tiny_red, tmp_path / "a"))
+    b = train_compact(tiny_config(tiny_red, tmp_path / "b"))
+    ta, tb = load_file(str(a)), load_file(str(b))
+    assert ta.keys() == tb.keys() and all(torch.equal(ta[k], tb[k]) for k in ta)
+    for stage in (1, 2, 3):
+        assert (tmp_path / "a" / f"stage{stage}" / "model.safetensors").is_file()
+    cfg = read_config(a)
+    assert cfg["recipe"]["stage"] == 3 and cfg["data"]["train"]["pairs"] > 0
+    assert cfg["anchor"]["method"] == "median_of_train_sources"
+    model = load_assessor(a)
+    assert isinstance(model, CompactAssessor)
+    # anchoring: the median score of the training sources is the anchor value
+    data = load_pairs(tiny_red, "train", 32)
+    s, _ = loop.predict(model.net, data.images[[g for g, _ in data.groups]], 32)
+    assert float(s.median()) == pytest.approx(5.0, abs=1e-4)
+    # a different seed gives different stage-1 weights
+    other = dataclasses.replace(tiny_config(tiny_red, tmp_path / "c"), seed=1)
+    c = train_compact(other, stages=[1])
+    t1, tc = load_file(str(tmp_path / "a" / "stage1" / "model.safetensors")), load_file(str(c))
+    assert not all(torch.equal(t1[k], tc[k]) for k in t1)
+
+
+def test_exact_resume_after_interruption(tiny_red, tmp_path, monkeypatch):
+    full = train_compact(tiny_config(tiny_red, tmp_path / "full"), stages=[1])
+    real, calls = loop.stage_loss, {"n": 0}
+
+    def dies_at_step_5(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "stage_loss", dies_at_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        train_compact(tiny_config(tiny_red, tmp_path / "cut"), stages=[1])
+    monkeypatch.setattr(loop, "stage_loss", real)
+    resumed = train_compact(tiny_config(tiny_red, tmp_path / "cut"), stages=[1])
+    tf, tr = load_file(str(full)), load_file(str(resumed))
+    assert all(torch.equal(tf[k], tr[k]) for k in tf)
+    log_full = _losses(tmp_path / "full" / "stage1" / "log.jsonl")
+    log_cut = _losses(tmp_path / "cut" / "stage1" / "log.jsonl")
+    assert log_full == log_cut  # the log has no duplicated or missing steps either
+
+
+def test_later_stage_needs_the_previous_one(tiny_red, tmp_path):
+    with pytest.raises(ConfigError, match="run stage 2 first"):
+        train_compact(tiny_config(tiny_red, tmp_path / "x"), stages=[3])
+
+
+def test_changed_recipe_refuses_the_old_checkpoint(tiny_red, tmp_path):
+    train_compact(tiny_config(tiny_red, tmp_path / "r"), stages=[1])
+    with pytest.raises(ConfigError, match="different recipe"):
+        train_compact(tiny_config(tiny_red, tmp_path / "r", lr=0.02), stages=[1])
