@@ -130,6 +130,6 @@ def load_assessor(name_or_path: str | Path | None = None, **overrides: Any) -> A
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or text.endswith(".safetensors") or Path(text).is_file():
         return CompactAssessor(weights=text, **overrides)
-    import redaes.assessors  # noqa: F401  (registers the classical assessors)
+    import redaes.assessors.classical  # noqa: F401  (registers brisque and niqe)
 
     return create_assessor(text, **overrides)
