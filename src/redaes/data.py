@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image
 
@@ -51,6 +52,8 @@ class RedPair:
     width: int
     height: int
     source_edits: list[dict[str, Any]] = field(default_factory=list)
+    informative: bool = True
+    """``|delta| >= delta_std``: the judged difference is larger than its uncertainty."""
     source_image_data: dict[str, Any] | None = None
     edited_image_data: dict[str, Any] | None = None
 
@@ -148,6 +151,9 @@ def load_red(path: str | Path, split: str | None = None) -> RedDataset:
         if "source_edits" not in t.column_names:  # datasets built before restoration pairs
             empty = pa.array([[]] * t.num_rows, type=dict(COLUMNS)["source_edits"])
             t = t.append_column("source_edits", empty)
+        if "informative" not in t.column_names:  # datasets built before the informative flag
+            d = pc.abs(t.column("delta"))
+            t = t.append_column("informative", pc.greater_equal(d, t.column("delta_std")))
         missing = [c for c in needed if c not in t.column_names]
         if missing:
             raise DataError(f"{f}: missing columns {missing}")

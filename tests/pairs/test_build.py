@@ -92,6 +92,22 @@ def test_informative_column_and_card_provenance(built: tuple[Path, dict]) -> Non
         assert f"- `{judge}`: {version}" in card
 
 
+def test_datasets_without_the_informative_column_still_load(
+    built: tuple[Path, dict], tmp_path: Path
+) -> None:
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(built[0], old)
+    for f in (old / "data").glob("*.parquet"):
+        t = pq.read_table(f)
+        pq.write_table(t.drop_columns(["informative"]), f)
+    pairs = list(load_red(old))
+    assert len(pairs) == N
+    assert [p.informative for p in pairs] == [abs(p.delta) >= p.delta_std for p in pairs]
+    assert [p.informative for p in pairs] == [p.informative for p in load_red(built[0])]
+
+
 def test_rows_rerender_exactly(built: tuple[Path, dict], photos: Path) -> None:
     """original -> source_edits (seed 0, 8 bit) -> source; source -> edits (seed) -> edited."""
     import numpy as np
