@@ -116,9 +116,12 @@ def test_terms_choose_the_decisive_claim(photo: Image.Image) -> None:
     rule = r"(loss|against it|costs the picture most)[^.]*grain|grain is what costs"
     assert re.search(rule, down)
     assert check_reasoning(down, photo, edited, -0.9) == []
-    up = compose(src, out, 0.5, 0.3, seed=4, terms=terms)  # noise cannot be the gain
-    assert re.search(r"brighter exposure", up) and "restoration" not in up
-    assert check_reasoning(up, photo, edited, 0.5) == []
+    up = compose(src, out, 0.5, 0.3, seed=4, terms=terms)  # noise cannot be the gain, and
+    assert "On balance the result looks stronger." in up  # the uncited term outweighs exposure
+    assert "restoration" not in up and check_reasoning(up, photo, edited, 0.5) == []
+    terms[2]["contribution"] = 0.2
+    up = compose(src, out, 0.5, 0.3, seed=4, terms=terms)
+    assert re.search(r"brighter exposure", up) and check_reasoning(up, photo, edited, 0.5) == []
 
 
 def test_rationale_replaces_claims_but_not_the_number(photo: Image.Image) -> None:

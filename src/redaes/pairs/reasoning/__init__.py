@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from redaes.pairs.reasoning.check import check_reasoning, check_row
-from redaes.pairs.reasoning.claims import Claim, claims, decisive
+from redaes.pairs.reasoning.claims import Claim, claims, decisive, uncited
 from redaes.pairs.reasoning.observe import KINDS, STATS_SIDE, Observation, observe
 from redaes.pairs.reasoning.text import claim_sentence, rule_sentence, scene_sentence
 
@@ -103,7 +103,7 @@ def compose(
     if rationale and rationale.strip():
         parts.append(rationale.strip())
     else:
-        main = decisive(found, delta, neutral_threshold)
+        main = decisive(found, delta, neutral_threshold, uncited(terms, delta))
         shown = found[:MAX_CLAIMS]
         if main is not None and main not in shown:
             shown = [*shown[: MAX_CLAIMS - 1], main]

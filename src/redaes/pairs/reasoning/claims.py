@@ -152,10 +152,31 @@ def claims(
     return out
 
 
-def decisive(found: list[Claim], delta: float, neutral_threshold: float) -> Claim | None:
-    """The claim that set the verdict: the heaviest whose valence agrees with ``delta``."""
+def uncited(terms: Iterable[Mapping[str, Any]] | None, delta: float) -> float:
+    """The largest contribution agreeing with ``delta`` among terms a text never cites
+    (e.g. the recorded ``restoration`` term), 0 without any."""
+    best = 0.0
+    for t in terms or ():
+        try:
+            name, c = str(t["name"]), float(t["contribution"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if name not in TERM_KINDS and _sign(c) == _sign(delta):
+            best = max(best, abs(c))
+    return best
+
+
+def decisive(
+    found: list[Claim], delta: float, neutral_threshold: float, hidden: float = 0.0
+) -> Claim | None:
+    """The claim that set the verdict: the heaviest whose valence agrees with ``delta``.
+
+    ``None`` when none agrees, or when an uncited term (``hidden`` points, see :func:`uncited`)
+    outweighs it: a small measured change is then not presented as the reason.
+    """
     if abs(delta) < neutral_threshold:
         return None
     want = _sign(delta)
     agreeing = [c for c in found if c.valence == want]
-    return max(agreeing, key=lambda c: c.weight) if agreeing else None
+    best = max(agreeing, key=lambda c: c.weight) if agreeing else None
+    return None if best is None or best.weight < hidden else best
