@@ -64,6 +64,7 @@ def test_stage1_loss_decreases(tiny_red, tmp_path):
     assert np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.1
     val = [r["val"] for r in read_log(tmp_path / "run" / "stage1" / "log.jsonl") if "val" in r]
     assert val and {"direction_acc", "delta_srcc", "cover68", "ranking_reward"} <= set(val[-1])
+    assert (tmp_path / "run" / "stage1" / "loss.png").stat().st_size > 1000
 
 
 def test_three_stages_deterministic_and_loadable(tiny_red, tmp_path):
@@ -120,3 +121,29 @@ def test_changed_recipe_refuses_the_old_checkpoint(tiny_red, tmp_path):
     train_compact(tiny_config(tiny_red, tmp_path / "r"), stages=[1])
     with pytest.raises(ConfigError, match="different recipe"):
         train_compact(tiny_config(tiny_red, tmp_path / "r", lr=0.02), stages=[1])
+
+
+def test_cli_train_compact_stage_by_stage(tiny_red, tmp_path, capsys):
+    from redaes.cli import main
+
+    out = tmp_path / "cli"
+    small = [
+        "--set",
+        "model.backbone=tiny-cnn",
+        "--set",
+        "model.input_size=32",
+        "--set",
+        "progress=false",
+        "--set",
+        "threads=1",
+    ]
+    for stage in (1, 2, 3):
+        small += ["--set", f"stages.{stage}.steps=3", "--set", f"stages.{stage}.batch_size=4"]
+    args = ["train", "compact", "--config", str(CONFIG), "--data", str(tiny_red), "--out", str(out)]
+    assert main([*args, "--stage", "3", *small]) == 2  # stage 2 has not run yet
+    assert "run stage 2 first" in capsys.readouterr().err
+    for stage in ("1", "2", "3"):
+        assert main([*args, "--stage", stage, *small]) == 0
+    assert read_config(out / "model.safetensors")["recipe"]["stage"] == 3
+    assert (out / "stage3" / "log.jsonl").is_file()
+    assert main([*args, "--stage", "4"]) == 2
