@@ -104,3 +104,12 @@ def test_model_errors_are_one_line(capsys, folder, tmp_path):
     assert code == 2 and "bad.safetensors" in err and len(err.strip().splitlines()) == 1
     code, out, _ = run(capsys, "compare", img, img, "--model", "brisque", "--json")
     assert code == 0 and json.loads(out)["delta"] == 0.0
+
+
+def test_explain_json_shape(capsys, weights, folder):
+    img = next(folder.glob("*.jpg"))
+    code, out, _ = run(capsys, "explain", img, "--model", weights, "--json")
+    result = json.loads(out)
+    assert code == 0 and set(result) == {"path", "score", "std", "effects", "text"}
+    assert result["path"] == str(img) and len(result["effects"]) > 10
+    assert all(set(e) == {"op", "strength", "delta", "delta_std"} for e in result["effects"])

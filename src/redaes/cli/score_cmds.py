@@ -1,7 +1,9 @@
-"""CLI commands (use): ``redaes score`` and ``redaes compare``. Torch loads only when they run.
+"""CLI commands (use): ``redaes score``, ``compare`` and ``explain``; torch loads when they run.
 
 ``score --json`` prints ``[{"path", "score", "std"}]``; ``compare --json`` prints
-``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}``. Unreadable files are
+``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}``; ``explain --json``
+prints ``{"path", "score", "std", "effects": [{"op", "strength", "delta", "delta_std"}],
+"text"}``. Unreadable files are
 reported on stderr (one line each) and the rest are scored; with nothing scorable the command
 fails with status 2.
 """
@@ -91,7 +93,7 @@ def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``redaes score`` and ``redaes compare``."""
+    """Add ``redaes score``, ``redaes compare`` and ``redaes explain``."""
 
     @app.command("score")
     def score_cmd(
@@ -150,3 +152,29 @@ def register(app: typer.Typer) -> None:
             f"± {view['delta_std']:.2f}  P(b better) {view['p_b_better']:.2f}",
             highlight=False,
         )
+
+    @app.command("explain")
+    def explain_cmd(
+        image: Path = typer.Argument(..., help="image to explain"),
+        model: str | None = typer.Option(
+            None, "--model", "-m", help="weights file, assessor name or pkg.mod:fn (default model)"
+        ),
+        strength: float = typer.Option(0.25, "--strength", help="probe strength in (0, 1]"),
+        as_json: bool = typer.Option(False, "--json", help="print the explanation as JSON"),
+    ) -> None:
+        """Which edits would raise or lower the score, and by how much (counterfactuals)."""
+        from redaes.imageio import load_image
+        from redaes.models import explain, load_assessor
+
+        img = load_image(image)
+        result = explain(load_assessor(model), img, strength=strength)
+        result["path"] = str(image)
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+            return
+        console.print(result["text"], highlight=False, soft_wrap=True)
+        for e in result["effects"]:
+            console.print(
+                f"{e['delta']:+6.2f} ± {e['delta_std']:.2f}  {e['op']}={e['strength']:+g}",
+                highlight=False,
+            )

@@ -3,6 +3,7 @@
 * :mod:`redaes.models.backbones`: the backbone registry (:func:`create_backbone`).
 * :mod:`redaes.models.net`: :class:`CompactNet`, :class:`ModelConfig`, the pair view.
 * :mod:`redaes.models.weights`: safetensors weights files that carry their JSON config.
+* :mod:`redaes.models.explain`: counterfactual explanations through the edit engine.
 * :mod:`redaes.models.assessor`: :class:`CompactAssessor` (registered as the ``compact``
   assessor) and :func:`load_assessor`.
 """
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 from redaes.models.assessor import CompactAssessor, compare, default_weights_path, load_assessor
 from redaes.models.backbones import BACKBONES, Backbone, create_backbone
+from redaes.models.explain import EXPLAIN_OPS, explain
 from redaes.models.net import CompactNet, ModelConfig, pair_view
 from redaes.models.weights import load_weights, read_config, save_weights
 
 __all__ = [
     "BACKBONES",
+    "EXPLAIN_OPS",
     "Backbone",
     "CompactAssessor",
     "CompactNet",
@@ -23,6 +26,7 @@ __all__ = [
     "compare",
     "create_backbone",
     "default_weights_path",
+    "explain",
     "load_assessor",
     "load_weights",
     "pair_view",

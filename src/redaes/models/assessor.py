@@ -94,6 +94,12 @@ class CompactAssessor(Assessor):
             **pair_view(sa, da, sb, db),
         }
 
+    def explain(self, image: ImageInput, **kwargs: Any) -> dict[str, Any]:
+        """Counterfactual effects of edits on the score (:func:`redaes.models.explain.explain`)."""
+        from redaes.models.explain import explain
+
+        return explain(self, image, **kwargs)
+
     def config(self) -> dict[str, Any]:
         """The stored model config (backbone, input, anchor, recipe, data fingerprint)."""
         return self.net.config.to_dict()
