@@ -147,3 +147,21 @@ def test_cli_train_compact_stage_by_stage(tiny_red, tmp_path, capsys):
     assert read_config(out / "model.safetensors")["recipe"]["stage"] == 3
     assert (out / "stage3" / "log.jsonl").is_file()
     assert main([*args, "--stage", "4"]) == 2
+
+
+def test_train_last_blocks_freezes_the_rest(tiny_red, tmp_path):
+    import redaes.models.net as net_mod
+
+    torch.manual_seed(0)
+    cfg = tiny_config(tiny_red, tmp_path / "f", steps=4)
+    cfg.model.train_last_blocks = 1
+    out = train_compact(cfg, stages=[1])
+    trained = load_file(str(out))
+    torch.manual_seed(cfg.seed * 1009 + 1)  # the stage-1 initialisation
+    init = net_mod.CompactNet(loop.model_config(cfg)).state_dict()
+    first, last = "backbone.net.0.weight", "backbone.net.4.weight"
+    assert torch.equal(trained[first], init[first])  # frozen
+    assert not torch.equal(trained[last], init[last])  # the last block trained
+    assert not torch.equal(trained["head.weight"], init["head.weight"])
+    with pytest.raises(ConfigError, match="train_last_blocks"):
+        load_config(CONFIG, ["model.train_last_blocks=-1"])

@@ -53,6 +53,23 @@ class Backbone(nn.Module):
     input_size: int = 224
     scaling: str = "unit"
 
+    def blocks(self) -> list[nn.Module]:
+        """The backbone's stages in input-to-output order (for partial fine-tuning)."""
+        return [self]
+
+    def train_last(self, n: int | None) -> None:
+        """Freeze every parameter except those of the last ``n`` blocks (None: train all).
+
+        Frozen layers get no gradients, so backpropagation stops at the first trainable block:
+        training only the top of the network is several times cheaper on a CPU.
+        """
+        if n is None:
+            return
+        blocks = self.blocks()
+        keep = {id(p) for b in blocks[len(blocks) - n :] for p in b.parameters()} if n else set()
+        for p in self.parameters():
+            p.requires_grad_(id(p) in keep)
+
     def describe(self) -> dict[str, Any]:
         """JSON-able identity stored in weights files."""
         return {"name": self.name, "dim": self.dim, "scaling": self.scaling}
@@ -78,6 +95,9 @@ class TinyCNN(Backbone):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(scale_input(x, self.scaling))
+
+    def blocks(self) -> list[nn.Module]:
+        return [m for m in self.net if isinstance(m, nn.Conv2d)]
 
 
 _LITE_SIZES = {0: 224, 1: 240, 2: 260}
@@ -138,6 +158,15 @@ class EfficientNetLite(Backbone):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = self.net.extract_features(scale_input(x, self.scaling))
         return feats.mean(dim=(2, 3))
+
+    def blocks(self) -> list[nn.Module]:
+        """Stem, the MBConv blocks, then the 1x1 head convolution with its BatchNorm."""
+        n = self.net
+        return [
+            nn.ModuleList([n._conv_stem, n._bn0]),
+            *n._blocks,
+            nn.ModuleList([n._conv_head, n._bn1]),
+        ]
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """ImageNet logits (the package's classifier), for checking the input scaling."""

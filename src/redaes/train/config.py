@@ -40,6 +40,7 @@ class ModelSettings:
     dropout: float = 0.2
     min_std: float = 0.05
     freeze_bn: bool = True  # BatchNorm statistics stay at their ImageNet values
+    train_last_blocks: int | None = None  # None: the whole backbone; N: only its last N blocks
 
 
 @dataclass
@@ -139,6 +140,8 @@ def validate(cfg: TrainConfig, where: str = "config") -> None:
         raise ConfigError(f"{where}: augment.crop_min must be in [0.1, 1], got {a.crop_min}")
     if a.load_margin < 1.0:
         raise ConfigError(f"{where}: augment.load_margin must be >= 1")
+    if cfg.model.train_last_blocks is not None and cfg.model.train_last_blocks < 0:
+        raise ConfigError(f"{where}: model.train_last_blocks must be >= 0 or null")
     if cfg.model.input_size < 16:
         raise ConfigError(f"{where}: model.input_size must be >= 16")
     for n, s in cfg.stages.items():

@@ -199,8 +199,10 @@ def run_stage(
         net.config.dropout = cfg.model.dropout
         net.dropout.p = cfg.model.dropout
     recipe = cfg.to_dict()
-    head = [p for n, p in net.named_parameters() if not n.startswith("backbone.")]
-    body = [p for n, p in net.named_parameters() if n.startswith("backbone.")]
+    net.backbone.train_last(cfg.model.train_last_blocks)
+    params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
+    head = [p for n, p in params if not n.startswith("backbone.")]
+    body = [p for n, p in params if n.startswith("backbone.")]
     opt = torch.optim.AdamW(
         [{"params": body, "lr_mult": sc.backbone_lr_mult}, {"params": head, "lr_mult": 1.0}],
         lr=sc.lr,
