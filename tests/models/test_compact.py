@@ -135,3 +135,12 @@ def test_load_assessor_names_and_default():
             load_assessor()
     else:
         assert isinstance(load_assessor(), CompactAssessor)
+
+
+def test_weights_file_has_the_usual_mode(tmp_path):
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    path = save_weights(tiny_net(), tmp_path / "mode.safetensors")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -9,8 +9,6 @@ training recipe, data fingerprint, versions) is the JSON string under the metada
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +32,13 @@ def _assessor_state(net: CompactNet) -> dict[str, torch.Tensor]:
 
 def save_weights(net: CompactNet, path: str | Path) -> Path:
     """Write ``net`` and its config to ``path`` atomically; return the path."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
+
+    from redaes.imageio import atomic_write_bytes
 
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     meta = {META_KEY: json.dumps(net.config.to_dict(), sort_keys=True)}
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-    os.close(fd)
-    try:
-        save_file(_assessor_state(net), tmp, metadata=meta)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write_bytes(dest, save(_assessor_state(net), metadata=meta))
     return dest
 
 

@@ -13,9 +13,9 @@ uninterrupted one would; the checkpoint holds the weights, the optimiser state a
 
 from __future__ import annotations
 
+import io
 import json
 import math
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from redaes.errors import ConfigError, DataError
+from redaes.imageio import atomic_write_bytes
 from redaes.models.net import CompactNet, ModelConfig
 from redaes.models.weights import load_weights, save_weights
 from redaes.train import losses
@@ -168,9 +169,9 @@ def anchor(net: CompactNet, data: PairTensors, cfg: TrainConfig) -> None:
 
 
 def _save_ckpt(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def _log(path: Path, record: dict[str, Any]) -> None:
