@@ -113,3 +113,25 @@ def test_explain_json_shape(capsys, weights, folder):
     assert code == 0 and set(result) == {"path", "score", "std", "effects", "text"}
     assert result["path"] == str(img) and len(result["effects"]) > 10
     assert all(set(e) == {"op", "strength", "delta", "delta_std"} for e in result["effects"])
+
+
+def test_suggest_json_shape_and_previews(capsys, weights, folder, tmp_path):
+    img = next(folder.glob("*.jpg"))
+    code, out, _ = run(
+        capsys,
+        "suggest",
+        img,
+        "--model",
+        weights,
+        "--json",
+        "--top",
+        "2",
+        "--out",
+        tmp_path / "prev",
+    )
+    result = json.loads(out)
+    assert code == 0 and set(result) == {"path", "score", "suggestions"}
+    assert len(result["suggestions"]) <= 2
+    for s in result["suggestions"]:
+        assert set(s) == {"edits", "score", "gain", "preview"} and s["gain"] > 0
+        assert Path(s["preview"]).is_file()

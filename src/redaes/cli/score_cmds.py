@@ -1,4 +1,4 @@
-"""CLI commands (use): ``redaes score``, ``compare`` and ``explain``; torch loads when they run.
+"""CLI commands (use): ``redaes score``, ``compare``, ``explain`` and ``suggest`` (lazy torch).
 
 ``score --json`` prints ``[{"path", "score", "std"}]``; ``compare --json`` prints
 ``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}``; ``explain --json``
@@ -178,3 +178,31 @@ def register(app: typer.Typer) -> None:
                 f"{e['delta']:+6.2f} ± {e['delta_std']:.2f}  {e['op']}={e['strength']:+g}",
                 highlight=False,
             )
+
+    @app.command("suggest")
+    def suggest_cmd(
+        image: Path = typer.Argument(..., help="image to improve"),
+        model: str | None = typer.Option(
+            None, "--model", "-m", help="weights file, assessor name or pkg.mod:fn (default model)"
+        ),
+        top: int = typer.Option(3, "--top", min=1, help="number of suggestions"),
+        out: Path | None = typer.Option(None, "--out", "-o", help="folder for preview JPEGs"),
+        as_json: bool = typer.Option(False, "--json", help="print the suggestions as JSON"),
+    ) -> None:
+        """Search short edit chains that raise the predicted score (bounded change)."""
+        from redaes.imageio import load_image
+        from redaes.models import load_assessor, suggest
+
+        img = load_image(image)
+        result = suggest(load_assessor(model), img, top=top, out_dir=out)
+        result["path"] = str(image)
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+            return
+        console.print(f"score {result['score']:.2f}", highlight=False)
+        if not result["suggestions"]:
+            console.print("no edit in the searched space raises the score", highlight=False)
+        for s in result["suggestions"]:
+            chain = ", ".join(f"{e['op']}={e['strength']:+g}" for e in s["edits"])
+            where = f"  -> {s['preview']}" if s["preview"] else ""
+            console.print(f"{s['gain']:+.2f} ({s['score']:.2f})  {chain}{where}", highlight=False)

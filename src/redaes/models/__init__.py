@@ -4,6 +4,7 @@
 * :mod:`redaes.models.net`: :class:`CompactNet`, :class:`ModelConfig`, the pair view.
 * :mod:`redaes.models.weights`: safetensors weights files that carry their JSON config.
 * :mod:`redaes.models.explain`: counterfactual explanations through the edit engine.
+* :mod:`redaes.models.suggest`: beam search of edit chains that raise the score.
 * :mod:`redaes.models.assessor`: :class:`CompactAssessor` (registered as the ``compact``
   assessor) and :func:`load_assessor`.
 """
@@ -14,11 +15,13 @@ from redaes.models.assessor import CompactAssessor, compare, default_weights_pat
 from redaes.models.backbones import BACKBONES, Backbone, create_backbone
 from redaes.models.explain import EXPLAIN_OPS, explain
 from redaes.models.net import CompactNet, ModelConfig, pair_view
+from redaes.models.suggest import SUGGEST_OPS, suggest
 from redaes.models.weights import load_weights, read_config, save_weights
 
 __all__ = [
     "BACKBONES",
     "EXPLAIN_OPS",
+    "SUGGEST_OPS",
     "Backbone",
     "CompactAssessor",
     "CompactNet",
@@ -32,4 +35,5 @@ __all__ = [
     "pair_view",
     "read_config",
     "save_weights",
+    "suggest",
 ]

@@ -100,6 +100,12 @@ class CompactAssessor(Assessor):
 
         return explain(self, image, **kwargs)
 
+    def suggest(self, image: ImageInput, **kwargs: Any) -> dict[str, Any]:
+        """Edit chains that raise the score (:func:`redaes.models.suggest.suggest`)."""
+        from redaes.models.suggest import suggest
+
+        return suggest(self, image, **kwargs)
+
     def config(self) -> dict[str, Any]:
         """The stored model config (backbone, input, anchor, recipe, data fingerprint)."""
         return self.net.config.to_dict()
