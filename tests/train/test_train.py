@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 import redaes.train.loop as loop
 from redaes.errors import ConfigError
 from redaes.models import CompactAssessor, load_assessor, read_config
-from redaes.train import load_config, train_compact
+from redaes.train import load_config, losses, train_compact
 from redaes.train.config import StageConfig
 from redaes.train.data import load_pairs, paired_view
 from redaes.train.report import read_log
@@ -165,3 +165,29 @@ def test_train_last_blocks_freezes_the_rest(tiny_red, tmp_path):
     assert not torch.equal(trained["head.weight"], init["head.weight"])
     with pytest.raises(ConfigError, match="train_last_blocks"):
         load_config(CONFIG, ["model.train_last_blocks=-1"])
+
+
+def _full_objective(net, data, cfg, stage):
+    """Stage 2's Bradley-Terry loss or stage 3's ranking reward on ALL training pairs/groups."""
+    sc = cfg.stages[stage]
+    if stage == 3:
+        return -loop.validate(net, data, cfg, sc)["ranking_reward"]
+    s, _ = loop.predict(net, data.images, 32)
+    d = s[torch.from_numpy(data.edt)] - s[torch.from_numpy(data.src)]
+    delta, w = torch.from_numpy(data.delta), torch.from_numpy(data.weight)
+    return float(losses.bradley_terry(d, delta, w, sc.margin_scale, sc.margin_max, sc.tie_eps))
+
+
+@pytest.mark.parametrize("learning_stage", [2, 3])
+def test_pairwise_and_listwise_objectives_improve(tiny_red, tmp_path, learning_stage):
+    cfg = tiny_config(tiny_red, tmp_path / "obj", steps=1, eval_every=100, ckpt_every=100)
+    sc = cfg.stages[learning_stage]
+    sc.steps, sc.warmup_steps, sc.lr = 80, 5, 0.03
+    train_compact(cfg, stages=list(range(1, learning_stage + 1)))
+    data = load_pairs(tiny_red, "train", 32)  # no augmentation
+    prev = tmp_path / "obj" / f"stage{learning_stage - 1}" / "model.safetensors"
+    before = _full_objective(load_assessor(prev).net, data, cfg, learning_stage)
+    after = _full_objective(
+        load_assessor(tmp_path / "obj" / "model.safetensors").net, data, cfg, learning_stage
+    )
+    assert after < before - 0.01
