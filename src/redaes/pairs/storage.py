@@ -279,6 +279,11 @@ def card_text(
         + "built by `redaes pairs build`. Splits are by source photo. In restoration pairs "
         + "(non-empty `source_edits`) the source is the original photo degraded by "
         + "`source_edits` and the edit corrects it.\n\n"
+        + "`reasoning` is written from measured claims only (scene, measured changes with their "
+        + "numbers, the rule that set the verdict, the consensus number); it never names the op, "
+        + "its strength or how the source was made. "
+        + "`redaes.pairs.reasoning.check_reasoning(row)` re-measures a row's two images and "
+        + "lists any claim they do not back. `informative` is `|delta| >= delta_std`.\n\n"
         + "## Counts\n\n"
         + "\n".join(f"- {s}: {counts[s]}" for s in splits)
         + info_line
