@@ -52,7 +52,7 @@ def score_files(
     from rich.progress import Progress
 
     from redaes.imageio import load_image
-    from redaes.models.assessor import scores_with_std
+    from redaes.models.scoring import scores_with_std
 
     rows: list[dict[str, Any]] = []
     bad: list[tuple[str, str]] = []

@@ -18,7 +18,8 @@ from redaes.assessors.base import Assessor, create_assessor
 from redaes.errors import ConfigError
 from redaes.imageio import ImageInput
 from redaes.models.backbones import file_sha256
-from redaes.models.net import CompactNet, pair_view
+from redaes.models.net import CompactNet
+from redaes.models.scoring import compare
 from redaes.models.weights import load_weights
 
 DEFAULT_WEIGHTS = "compact-default.safetensors"
@@ -28,10 +29,6 @@ def default_weights_path() -> Path | None:
     """The shipped default weights (``redaes/models/weights/``), or None when not shipped."""
     path = Path(str(resources.files("redaes.models") / "weights" / DEFAULT_WEIGHTS))
     return path if path.is_file() else None
-
-
-def _label(image: ImageInput) -> str:
-    return str(image) if isinstance(image, (str, Path)) else f"<{type(image).__name__}>"
 
 
 class CompactAssessor(Assessor):
@@ -85,14 +82,7 @@ class CompactAssessor(Assessor):
 
     def compare(self, a: ImageInput, b: ImageInput) -> dict[str, Any]:
         """``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}``."""
-        (sa, da), (sb, db) = self.score_with_std([a, b])
-        return {
-            "a": _label(a),
-            "b": _label(b),
-            "score_a": sa,
-            "score_b": sb,
-            **pair_view(sa, da, sb, db),
-        }
+        return compare(self, a, b)
 
     def explain(self, image: ImageInput, **kwargs: Any) -> dict[str, Any]:
         """Counterfactual effects of edits on the score (:func:`redaes.models.explain.explain`)."""
@@ -109,25 +99,6 @@ class CompactAssessor(Assessor):
     def config(self) -> dict[str, Any]:
         """The stored model config (backbone, input, anchor, recipe, data fingerprint)."""
         return self.net.config.to_dict()
-
-
-def scores_with_std(assessor: Assessor, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
-    """``(score, std)`` from any assessor; assessors without uncertainty report std 0."""
-    if isinstance(assessor, CompactAssessor):
-        return assessor.score_with_std(images)
-    return [(float(s), 0.0) for s in assessor.score(images)]
-
-
-def compare(assessor: Assessor, a: ImageInput, b: ImageInput) -> dict[str, Any]:
-    """The pair view of ``a`` and ``b`` under any assessor (std 0 when it has none)."""
-    (sa, da), (sb, db) = scores_with_std(assessor, [a, b])
-    return {
-        "a": _label(a),
-        "b": _label(b),
-        "score_a": sa,
-        "score_b": sb,
-        **pair_view(sa, da, sb, db),
-    }
 
 
 def load_assessor(name_or_path: str | Path | None = None, **overrides: Any) -> Assessor:

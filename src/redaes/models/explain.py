@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from redaes.assessors.base import Assessor
 from redaes.edits import create_edit
 from redaes.imageio import ImageInput, as_pil
-from redaes.models.assessor import scores_with_std
+from redaes.models.scoring import image_label, scores_with_std
 
 EXPLAIN_OPS = (
     "exposure",
@@ -87,6 +86,5 @@ def explain(
             f"{amount_text(e['op'], e['strength'])} would {verb} the score by "
             f"{abs(e['delta']):.2f} (± {e['delta_std']:.2f})"
         )
-    label = str(image) if isinstance(image, (str, Path)) else f"<{type(image).__name__}>"
     text = f"Score {s0:.2f} ± {sd0:.2f}. " + ("; ".join(sentences) + "." if sentences else "")
-    return {"path": label, "score": s0, "std": sd0, "effects": effects, "text": text}
+    return {"path": image_label(image), "score": s0, "std": sd0, "effects": effects, "text": text}

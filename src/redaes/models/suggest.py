@@ -17,7 +17,7 @@ from redaes.assessors.base import Assessor
 from redaes.edits import EditChain, create_edit
 from redaes.errors import EditError
 from redaes.imageio import ImageInput, as_pil, save_image
-from redaes.models.assessor import scores_with_std
+from redaes.models.scoring import image_label, scores_with_std
 
 SUGGEST_OPS = (
     "exposure",
@@ -109,5 +109,4 @@ def suggest(
                 "preview": preview,
             }
         )
-    label = str(image) if isinstance(image, (str, Path)) else f"<{type(image).__name__}>"
-    return {"path": label, "score": base, "suggestions": suggestions}
+    return {"path": image_label(image), "score": base, "suggestions": suggestions}
