@@ -37,8 +37,15 @@ def _root() -> None:
 
 
 def _register_all() -> None:
-    from redaes.cli import corpus_cmds, edit_cmds, eval_cmds, pairs_cmds, registry_cmds
-    from redaes.cli import score_cmds, train_cmds
+    from redaes.cli import (
+        corpus_cmds,
+        edit_cmds,
+        eval_cmds,
+        pairs_cmds,
+        registry_cmds,
+        score_cmds,
+        train_cmds,
+    )
 
     for module in (edit_cmds, corpus_cmds, pairs_cmds, eval_cmds, registry_cmds):
         module.register(app)
