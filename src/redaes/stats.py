@@ -77,8 +77,9 @@ class ImageStats:
         impulse: share of pixels that lie more than 50/255 above (or below) all 8 neighbours
             in some channel (isolated salt-and-pepper outliers, not texture).
         flat: share of pixels whose 2x2 block is exactly uniform (all channels) where the 9x9
-            neighbourhood has structure (luma std > 3/255): the signature of pixelation /
-            blocky upsampling.
+            neighbourhood has structure (luma std > 3/255) and no uniform 5x5 window lies
+            within 2 px (the rim of a flat or formerly blown area is not pixelation): the
+            signature of blocky upsampling.
         colour_block: share of strongly coloured pixels (channel spread > 60/255) at the centre
             of an exactly uniform 7x7 window: pasted colour patches.
         dark_channel: mean of the 7x7 dark channel (haze veils raise it), 0-1.
@@ -202,7 +203,11 @@ def _artefacts(native: np.ndarray) -> tuple[float, float, float, float, float]:
     same = (arr[:-1, :-1] == arr[1:, :-1]) & (arr[:-1, :-1] == arr[:-1, 1:])
     same &= arr[:-1, :-1] == arr[1:, 1:]
     block2 = same.all(axis=2) & (mx[:-1, :-1] < 253) & (mn[:-1, :-1] > 2)
-    flat = float((block2 & (coarse[:-1, :-1] > 3.0)).mean()) if block2.size else 0.0
+    m5 = cv2.blur(rgb, (5, 5))
+    flat5 = _chmax(cv2.blur(rgb * rgb, (5, 5)) - m5 * m5) < 0.25
+    near_flat = cv2.dilate(flat5.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    blocky = block2 & (coarse[:-1, :-1] > 3.0) & ~near_flat[:-1, :-1]
+    flat = float(blocky.mean()) if blocky.size else 0.0
     m7 = cv2.blur(rgb, (7, 7))
     var7 = _chmax(cv2.blur(rgb * rgb, (7, 7)) - m7 * m7)
     colour_block = float(((var7 < 0.1) & (mx.astype(np.int16) - mn > 60)).mean())

@@ -228,20 +228,17 @@ def test_prior_uses_the_recorded_base_for_strength_only_rules(
 ) -> None:
     degraded = tensor_to_pil(EditChain([f"{op}={base}"])(pil_to_tensor(small_photo), 0))
     recorded = [{"op": op, "strength": base}]
-    assert _prior_delta(degraded, [f"{op}={fix}"], recorded) > 0.5
-    assert _prior_delta(degraded, [f"{op}={fix}"], []) < 0  # unchanged without the record
+    with_record = _prior_delta(degraded, [f"{op}={fix}"], recorded)
+    assert with_record > 0.5
+    # without the record the pixels alone decide (prior 2.0 is content-aware, so an undone tilt
+    # or vignette may already earn credit): the recorded original only adds to it
+    assert with_record > _prior_delta(degraded, [f"{op}={fix}"], [])
     assert _prior_delta(degraded, [f"{op}={-fix}"], recorded) < 0  # degrading further hurts
 
 
 def test_prior_credits_removing_a_recorded_veil(small_photo: Image.Image) -> None:
-    from redaes.judges.prior import step_effect
-    from redaes.stats import measure
-
     hazy = tensor_to_pil(EditChain(["haze=0.7"])(pil_to_tensor(small_photo), 0))
-    for fix in (-0.2, -0.4, -0.6):
-        out = tensor_to_pil(EditChain([f"haze={fix}"])(pil_to_tensor(hazy), 0))
-        before, after = measure(hazy), measure(out)
-        plain = step_effect("haze", fix, before, after).delta
-        gain = step_effect("haze", fix, before, after, base=0.7).delta - plain
-        assert gain == pytest.approx(2.5 * min(0.7, 1.8 * abs(fix)))
-    assert _prior_delta(hazy, ["haze=0.3"], [{"op": "haze", "strength": 0.7}]) < 0
+    recorded = [{"op": "haze", "strength": 0.7}]
+    gains = [_prior_delta(hazy, [f"haze={fix}"], recorded) for fix in (-0.2, -0.4, -0.6)]
+    assert all(g > 0 for g in gains), gains
+    assert gains[0] < gains[-1], gains  # lifting more of the recorded veil earns more

@@ -24,10 +24,14 @@ saturation            ``log1p(min(C, 45) / 8) - 4 gamut_clip - max(0, C - 60) / 
                       diminishing returns, so draining a vivid photo and
                       pushing it into gamut clipping both cost
 colour_cast           ``-`` (Lab distance of the neutral-candidate cast from the scene's intended
-                      cast, beyond 5) / 10; intended casts: sunset (8, 22), blue hour (0, -18);
+                      cast, beyond 5) / 10; intended casts: sunset (5, 14), blue hour (0, -12)
+                      times the pair's intent strength (a strongly warmed photo looks like a
+                      sunset too, so the excuse is partial);
                       scaled by the larger neutral-surface share / 0.1 (at most 1)
 hue                   ``-`` chroma share in magenta-purple hues (Lab h 295-355, rare in nature)
-sharpness             ``a = log((d_e + 1) / (d_s + 1))`` of ``detail`` (Laplacian of Gaussian)
+sharpness             ``a = ld - clip(lc, min(0, ld), max(0, ld))`` with ``ld``, ``lc`` the log
+                      changes of detail (Laplacian of Gaussian) and of RMS contrast: the tone
+                      curve's share is taken off, so darker or flatter is not "softer"
 noise                 ``a = -[log((n_e + 1.5) / (n_s + 1.5)) - log((d_e + 1) / (d_s + 1))]``: the
                       flat-region noise sigma relative to detail, so a blur that also smooths
                       grain earns no "denoising" credit

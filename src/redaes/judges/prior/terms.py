@@ -54,7 +54,7 @@ grain do not count."""
 MAX_TILT_CHANGE = 10.5
 """Tilts further apart than the largest rotation are a line detector's disagreement, not an
 edit: the tilt term is left out."""
-INTENT_CAST = {"sunset_warm": (8.0, 22.0), "blue_hour_cool": (0.0, -18.0)}
+INTENT_CAST = {"sunset_warm": (5.0, 14.0), "blue_hour_cool": (0.0, -12.0)}
 """Cast (a*, b*) that a scene intent makes intended: the tolerance circle is centred there."""
 
 
@@ -159,6 +159,16 @@ def _log_ratio(a: float, b: float, floor: float) -> float:
     return max(-4.0, min(4.0, math.log((b + floor) / (a + floor))))
 
 
+def detail_change(s: ImageStats, e: ImageStats) -> float:
+    """Log change of detail net of the tone curve's share, odd in the pair: the log change of
+    RMS contrast is taken off the log change of detail only where both move the same way, and at
+    most all of it (a darker or flatter rendering is not a loss of sharpness, a blown-out one is
+    not a gain)."""
+    ld = _log_ratio(s.detail, e.detail, 0.5)
+    lc = _log_ratio(255.0 * s.contrast, 255.0 * e.contrast, 0.5)
+    return ld - min(max(lc, min(0.0, ld)), max(0.0, ld))
+
+
 def pair_terms(
     s: ImageStats,
     e: ImageStats,
@@ -208,7 +218,7 @@ def pair_terms(
             s.detail,
             e.detail,
             TERM_UNITS["sharpness"],
-            w.get("sharpness", 0.0) * _log_ratio(s.detail, e.detail, 1.0),
+            w.get("sharpness", 0.0) * detail_change(s, e),
         )
     )
     out.append(
