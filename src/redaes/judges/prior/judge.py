@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections import OrderedDict
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -107,6 +109,18 @@ def _halves(img: Image.Image) -> dict[str, Image.Image]:
     }
 
 
+SourceSide = tuple[ImageStats, SceneInfo, dict[str, ImageStats]]
+SOURCE_CACHE_SIZE = 16
+"""Sources whose measurements a judge keeps: the pairs of one photo share one source image."""
+
+
+def _digest(img: Image.Image) -> bytes:
+    """Content key of an image (mode, size and pixels), so equal pixels share measurements."""
+    h = hashlib.blake2b(f"{img.mode}{img.size}".encode(), digest_size=16)
+    h.update(img.tobytes())
+    return h.digest()
+
+
 @JUDGES.register("prior")
 class PriorJudge(Judge):
     """Content-aware photographic prior (see :mod:`redaes.judges.prior` for the rules).
@@ -124,6 +138,24 @@ class PriorJudge(Judge):
         self.max_side, self.perturb = int(max_side), bool(perturb)
         self.weights = {k: float(v) for k, v in load_weights()["terms"].items()}
         self.restore_k = {k: float(v) for k, v in (load_weights().get("restoration") or {}).items()}
+        self._sources: OrderedDict[tuple[bytes, int, bool], SourceSide] = OrderedDict()
+
+    def _source_side(self, src: Image.Image, big: int) -> SourceSide:
+        """Measurements, scene and half measurements of the (prepared) source, cached by content.
+
+        Pure functions of the pixels, so the cache changes no verdict: it only saves measuring
+        the same source again for every pair of the same photo."""
+        key = (_digest(src), big, self.perturb)
+        hit = self._sources.get(key)
+        if hit is not None:
+            self._sources.move_to_end(key)
+            return hit
+        halves = {k: measure(v, HALF_SIDE) for k, v in _halves(src).items()} if self.perturb else {}
+        side = (measure(src, big), analyse(src), halves)
+        self._sources[key] = side
+        if len(self._sources) > SOURCE_CACHE_SIZE:
+            self._sources.popitem(last=False)
+        return side
 
     def _prepare(self, source: Image.Image, edited: Image.Image) -> tuple[Image.Image, Image.Image]:
         scale = self.max_side / max(source.size)
@@ -148,18 +180,15 @@ class PriorJudge(Judge):
         """Judge one pair from the pixels (and a recorded degradation, if any)."""
         src, out = self._prepare(source, edited)
         big = max(max(src.size), max(out.size))
-        st_s, st_e = measure(src, big), measure(out, big)
-        sc_s, sc_e = analyse(src), analyse(out)
+        st_s, sc_s, half_s = self._source_side(src, big)
+        st_e, sc_e = measure(out, big), analyse(out)
         image_terms = self.terms(st_s, st_e, sc_s, sc_e)
         restore = restoration_terms(ctx, self.restore_k)
         delta = verdict(image_terms, restore)
         estimates: dict[str, float] = {}
         if self.perturb:
-            hs, he = _halves(src), _halves(out)
-            for key in hs:
-                part = self.terms(
-                    measure(hs[key], HALF_SIDE), measure(he[key], HALF_SIDE), sc_s, sc_e
-                )
+            for key, half_e in _halves(out).items():
+                part = self.terms(half_s[key], measure(half_e, HALF_SIDE), sc_s, sc_e)
                 estimates[key] = verdict(part, restore)
         if restore:
             estimates["pixels_only"] = verdict(image_terms, [])
