@@ -52,6 +52,9 @@ FIT_TERMS = (
     "colour_block",
 )
 DMOS_TO_POINTS = 1.25
+BOUND_DOWN, BOUND_UP = 1.5, 3.0
+"""A fitted weight stays within [w0 / BOUND_DOWN, w0 * BOUND_UP] of its hand-set value: damage
+that the hand weights punish (blur, noise) must stay visible to the teacher."""
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "src" / "redaes" / "judges" / WEIGHTS_FILE
 
 
@@ -104,7 +107,7 @@ def fit(
     w0: dict[str, float],
     ridge: float,
 ) -> dict[str, float]:
-    """Non-negative ridge fit of the :data:`FIT_TERMS` weights (the others stay at ``w0``)."""
+    """Bounded ridge fit of the :data:`FIT_TERMS` weights (the others stay at ``w0``)."""
     keys = sorted(k for k in feats if k in human)
     y = np.array([DMOS_TO_POINTS * (human[k] - REFERENCE_DMOS) for k in keys])
     y = 5.0 * np.arctanh(np.clip(y, -4.9, 4.9) / 5.0)
@@ -117,7 +120,12 @@ def fit(
     prior = np.array([w0.get(n, 0.0) for n in FIT_TERMS]) * scale
     a = np.vstack([xs, math.sqrt(ridge) * np.eye(len(FIT_TERMS))])
     b = np.concatenate([y - fixed, math.sqrt(ridge) * prior])
-    sol = optimize.lsq_linear(a, b, bounds=(0.0, np.inf)).x / scale
+    # every term keeps most of its hand-set size and grows at most BOUND_UP-fold: with 50 cells
+    # and collinear terms an unbounded fit zeroes whole families (noise, compression) that
+    # KADID moves only through other terms, which would blind the teacher to them elsewhere
+    w0v = np.array([w0.get(n, 0.0) for n in FIT_TERMS])
+    lo, hi = w0v / BOUND_DOWN * scale, w0v * BOUND_UP * scale + 1e-12
+    sol = optimize.lsq_linear(a, b, bounds=(lo, hi)).x / scale
     out = dict(w0)
     out.update({n: round(float(v), 4) for n, v in zip(FIT_TERMS, sol, strict=True)})
     return out
@@ -158,8 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         data["version"] = f"fit-{dt.date.today().isoformat()}"
         data["terms"] = w
         data["fit"] = {
-            "method": "non-negative ridge least squares toward the hand weights "
-            f"(ridge {args.ridge}) of the 50 KADID calibration cells, "
+            "method": "bounded ridge least squares toward the hand weights "
+            f"(ridge {args.ridge}, each weight within x1/{BOUND_DOWN}..x{BOUND_UP} of its hand "
+            "value) "
+            "of the 50 KADID calibration cells, "
             f"y = {DMOS_TO_POINTS} (DMOS - 5) through 5 artanh(y / 5)",
             "date": dt.date.today().isoformat(),
             "photos": [p.name for p in fit_paths],
