@@ -19,23 +19,10 @@ from redaes.assessors.base import Assessor
 from redaes.edits import create_edit
 from redaes.imageio import ImageInput, as_pil
 from redaes.models.scoring import image_label, scores_with_std
+from redaes.models.suggest import SUGGEST_OPS
 
-EXPLAIN_OPS = (
-    "exposure",
-    "contrast",
-    "highlights",
-    "shadows",
-    "saturation",
-    "vibrance",
-    "temperature",
-    "tint",
-    "clarity",
-    "haze",
-    "vignette",
-    "sharpen",
-    "gaussian_blur",
-    "gaussian_noise",
-)
+EXPLAIN_OPS = (*SUGGEST_OPS, "gaussian_blur", "gaussian_noise")
+"""The adjustments that :func:`redaes.models.suggest` searches, plus two kinds of damage."""
 
 
 def amount_text(op_name: str, strength: float) -> str:
