@@ -1,0 +1,365 @@
+"""The FastAPI app factory: routes, limits, errors and the shared micro-batchers."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from redaes.assessors.base import Assessor
+from redaes.errors import RedaesError
+from redaes.serve import schemas as S
+from redaes.serve.batching import BatchedAssessor, MicroBatcher, batcher_for
+from redaes.serve.inputs import data_url, decode_base64, decode_image, working_copy
+from redaes.serve.settings import ServeError, ServeSettings, TooLargeError, UnknownModelError
+
+T = TypeVar("T")
+STATIC = Path(str(resources.files("redaes.serve") / "static"))
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": S.ErrorBody} for code in (400, 401, 404, 413, 422, 503, 504)
+}
+
+
+@dataclass
+class ServedModel:
+    """A model loaded at start-up with its batcher."""
+
+    name: str
+    assessor: Assessor
+    batcher: MicroBatcher
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for bodies over ``limit`` bytes (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await error_response(TooLargeError(self._message()))(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise TooLargeError(self._message())
+            return message
+
+        await self.app(scope, limited, send)
+
+    def _message(self) -> str:
+        return f"request body over the limit of {self.limit} bytes"
+
+
+def error_response(exc: ServeError) -> JSONResponse:
+    """The JSON error body for ``exc`` (``Retry-After`` on 503)."""
+    headers = {"Retry-After": "1"} if exc.status == 503 else None
+    body = {"status": exc.status, "error": exc.code, "message": str(exc)}
+    return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+def _one_line(exc: ValidationError | RequestValidationError) -> str:
+    parts = []
+    for e in exc.errors()[:3]:
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+        parts.append(f"{where or 'body'}: {e.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(ServeError)
+    async def serve_error(_: Request, exc: ServeError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RedaesError)
+    async def redaes_error(_: Request, exc: RedaesError) -> JSONResponse:
+        return error_response(ServeError(str(exc)))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(ServeError(_one_line(exc), status=422, code="invalid_request"))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, ServeError):  # e.g. body over the limit while parsing
+            return error_response(exc.__cause__)
+        return error_response(ServeError(str(exc.detail), status=exc.status_code, code="http"))
+
+    @app.exception_handler(Exception)
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        return error_response(ServeError("internal error", status=500, code="internal"))
+
+
+def create_app(
+    models: Assessor | Mapping[str, Assessor], settings: ServeSettings | None = None
+) -> FastAPI:
+    """The service for already loaded ``models`` (the first is the default).
+
+    Args:
+        models: one assessor, or ``{name: assessor}``.
+        settings: limits and the optional bearer token.
+    """
+    cfg = settings or ServeSettings()
+    named = dict(models) if isinstance(models, Mapping) else {"default": models}
+    if not named:
+        raise ServeError("create_app needs at least one model")
+    served = {
+        name: ServedModel(
+            name,
+            a,
+            batcher_for(
+                a, max_batch=cfg.max_batch, wait_ms=cfg.batch_wait_ms, queue_size=cfg.queue_size
+            ),
+        )
+        for name, a in named.items()
+    }
+    default = next(iter(served))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for m in served.values():
+            m.batcher.start()
+        yield
+        for m in served.values():
+            m.batcher.stop()
+
+    from redaes import __version__
+
+    app = FastAPI(
+        title="redaes",
+        version=__version__,
+        description="Image aesthetic scores (0-10) with uncertainty, comparisons, "
+        "counterfactual explanations and edit suggestions.",
+        lifespan=lifespan,
+    )
+    _install_errors(app)
+    app.add_middleware(BodyLimit, limit=cfg.max_request_bytes)
+    bearer = HTTPBearer(auto_error=False)
+
+    def check_token(cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        if cfg.token is None:
+            return
+        if cred is None or not hmac.compare_digest(cred.credentials, cfg.token):
+            raise ServeError("missing or wrong bearer token", status=401, code="unauthorized")
+
+    def pick(name: str | None) -> ServedModel:
+        if not name:
+            return served[default]
+        if name not in served:
+            raise UnknownModelError(f"unknown model {name!r}; served: {', '.join(served)}")
+        return served[name]
+
+    async def limited(work: Awaitable[T]) -> T:
+        try:
+            return await asyncio.wait_for(work, cfg.timeout_s)
+        except TimeoutError:
+            raise ServeError(
+                f"request took longer than {cfg.timeout_s:g} s", status=504, code="timeout"
+            ) from None
+
+    async def read(upload: UploadFile, field: str) -> Any:
+        data = await upload.read()
+        label = upload.filename or field
+        return label, await run_in_threadpool(decode_image, data, label, cfg)
+
+    async def score_images(model: ServedModel, images: list[Any]) -> list[tuple[float, float]]:
+        fut = await run_in_threadpool(model.batcher.submit, images)
+        return await asyncio.wrap_future(fut)
+
+    def on_worker(model: ServedModel, fn: Callable[[BatchedAssessor], T]) -> Awaitable[T]:
+        assessor = BatchedAssessor(model.batcher, deadline=time.monotonic() + cfg.timeout_s)
+        return run_in_threadpool(fn, assessor)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/health", response_model=S.Health)
+    async def health() -> S.Health:
+        """Liveness and the batchers' counters (no token needed)."""
+        b = [m.batcher for m in served.values()]
+        return S.Health(
+            status="ok",
+            models=list(served),
+            pending=sum(x.pending for x in b),
+            batches=sum(x.batches for x in b),
+            items=sum(x.items for x in b),
+        )
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_token)], responses=ERRORS)
+
+    @v1.get("/models", response_model=S.ModelList)
+    async def list_models() -> S.ModelList:
+        """The models loaded at start-up; the first is the default."""
+        infos = []
+        for m in served.values():
+            config = getattr(m.assessor, "config", None)
+            infos.append(
+                S.ModelInfo(
+                    name=m.name,
+                    default=m.name == default,
+                    kind=str(getattr(m.assessor, "name", type(m.assessor).__name__)),
+                    config=config() if callable(config) else {},
+                )
+            )
+        return S.ModelList(models=infos)
+
+    score_body = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["image"],
+                        "properties": {
+                            "image": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            },
+                            "model": {"type": "string"},
+                        },
+                    }
+                },
+                "application/json": {"schema": S.ScoreJSON.model_json_schema()},
+            },
+        }
+    }
+
+    @v1.post("/score", response_model=list[S.ScoreRow], openapi_extra=score_body)
+    async def score(request: Request) -> list[S.ScoreRow]:
+        """Score one or many images (multipart ``image`` fields, or JSON with base64)."""
+
+        async def work() -> list[S.ScoreRow]:
+            labels, images, model = await _score_inputs(request)
+            if len(images) > cfg.max_images:
+                raise ServeError(f"at most {cfg.max_images} images per request")
+            m = pick(model)
+            rows = await score_images(m, images)
+            return [
+                S.ScoreRow(path=n, score=s, std=sd) for n, (s, sd) in zip(labels, rows, strict=True)
+            ]
+
+        return await limited(work())
+
+    async def _score_inputs(request: Request) -> tuple[list[str], list[Any], str | None]:
+        kind = request.headers.get("content-type", "")
+        if kind.startswith("application/json"):
+            try:
+                body = S.ScoreJSON.model_validate(json.loads(await request.body()))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ServeError("malformed JSON body", code="bad_json") from None
+            except ValidationError as exc:
+                raise ServeError(_one_line(exc), status=422, code="invalid_request") from None
+            if len(body.images) > cfg.max_images:
+                raise ServeError(f"at most {cfg.max_images} images per request")
+            labels = [im.name or f"image{i}" for i, im in enumerate(body.images)]
+            images = [
+                await run_in_threadpool(decode_image, decode_base64(im.data, lab), lab, cfg)
+                for lab, im in zip(labels, body.images, strict=True)
+            ]
+            return labels, images, body.model
+        if not kind.startswith("multipart/form-data"):
+            raise ServeError("send multipart/form-data (field image) or application/json")
+        try:
+            form = await request.form(max_files=cfg.max_images, max_fields=16)
+        except ServeError:
+            raise
+        except Exception as exc:  # starlette's multipart errors: malformed or too many parts
+            raise ServeError(f"malformed form data ({exc})", code="bad_form") from None
+        uploads = [u for u in form.getlist("image") if isinstance(u, UploadFile)]
+        if not uploads:
+            raise ServeError("no file in field 'image'", code="bad_form")
+        model = form.get("model")
+        decoded = [await read(u, f"image{i}") for i, u in enumerate(uploads)]
+        return [d[0] for d in decoded], [d[1] for d in decoded], (
+            model if isinstance(model, str) else None
+        )
+
+    @v1.post("/compare", response_model=S.CompareView)
+    async def compare(
+        a: UploadFile = File(...), b: UploadFile = File(...), model: str | None = Form(None)
+    ) -> S.CompareView:
+        """Compare two photos: ``delta = score(b) - score(a)``, its std and P(b better)."""
+        from redaes.models.net import pair_view
+
+        async def work() -> S.CompareView:
+            m = pick(model)
+            (la, ia), (lb, ib) = await read(a, "a"), await read(b, "b")
+            (sa, da), (sb, db) = await score_images(m, [ia, ib])
+            return S.CompareView(a=la, b=lb, score_a=sa, score_b=sb, **pair_view(sa, da, sb, db))
+
+        return await limited(work())
+
+    @v1.post("/explain", response_model=S.ExplainView)
+    async def explain(
+        image: UploadFile = File(...),
+        strength: float = Form(0.25, gt=0.0, le=1.0),
+        model: str | None = Form(None),
+    ) -> S.ExplainView:
+        """Counterfactual effects of edits on the score, largest first, and a short text."""
+        from redaes.models.explain import explain as explain_fn
+
+        async def work() -> S.ExplainView:
+            m = pick(model)
+            label, img = await read(image, "image")
+            small = working_copy(img, cfg)
+            out = await on_worker(m, lambda a: explain_fn(a, small, strength=strength))
+            out["path"] = label
+            return S.ExplainView.model_validate(out)
+
+        return await limited(work())
+
+    @v1.post("/suggest", response_model=S.SuggestView)
+    async def suggest(
+        image: UploadFile = File(...),
+        top: int = Form(3, ge=1, le=10),
+        model: str | None = Form(None),
+    ) -> S.SuggestView:
+        """Edit chains that raise the score, best first, with JPEG previews as data URLs."""
+        from redaes.edits import EditChain
+        from redaes.models.suggest import suggest as suggest_fn
+
+        async def work() -> S.SuggestView:
+            m = pick(model)
+            label, img = await read(image, "image")
+            small = working_copy(img, cfg)
+            out = await on_worker(m, lambda a: suggest_fn(a, small, top=top))
+            for s in out["suggestions"]:
+                chain = EditChain([f"{e['op']}={e['strength']}" for e in s["edits"]])
+                edited = await run_in_threadpool(chain.apply_pil, small, seed=0)
+                s["preview"] = data_url(edited, cfg.preview_long_side)
+            out["path"] = label
+            return S.SuggestView.model_validate(out)
+
+        return await limited(work())
+
+    app.include_router(v1)
+    return app
