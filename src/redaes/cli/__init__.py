@@ -44,6 +44,7 @@ def _register_all() -> None:
         pairs_cmds,
         registry_cmds,
         score_cmds,
+        serve_cmds,
         train_cmds,
     )
 
@@ -51,6 +52,7 @@ def _register_all() -> None:
         module.register(app)
     score_cmds.register(app)
     train_cmds.register(app)
+    serve_cmds.register(app)
 
 
 _register_all()
