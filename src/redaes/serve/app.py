@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as FormFile
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -182,7 +183,7 @@ def create_app(
                 f"request took longer than {cfg.timeout_s:g} s", status=504, code="timeout"
             ) from None
 
-    async def read(upload: UploadFile, field: str) -> Any:
+    async def read(upload: FormFile, field: str) -> Any:
         data = await upload.read()
         label = upload.filename or field
         return label, await run_in_threadpool(decode_image, data, label, cfg)
@@ -294,13 +295,15 @@ def create_app(
             raise
         except Exception as exc:  # starlette's multipart errors: malformed or too many parts
             raise ServeError(f"malformed form data ({exc})", code="bad_form") from None
-        uploads = [u for u in form.getlist("image") if isinstance(u, UploadFile)]
+        uploads = [u for u in form.getlist("image") if isinstance(u, FormFile)]
         if not uploads:
             raise ServeError("no file in field 'image'", code="bad_form")
         model = form.get("model")
         decoded = [await read(u, f"image{i}") for i, u in enumerate(uploads)]
-        return [d[0] for d in decoded], [d[1] for d in decoded], (
-            model if isinstance(model, str) else None
+        return (
+            [d[0] for d in decoded],
+            [d[1] for d in decoded],
+            (model if isinstance(model, str) else None),
         )
 
     @v1.post("/compare", response_model=S.CompareView)
