@@ -12,12 +12,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from redaes.assessors.base import Assessor, create_assessor
 from redaes.errors import ConfigError
 from redaes.imageio import ImageInput
 from redaes.models.backbones import file_sha256
+from redaes.models.calibrate import Calibration
 from redaes.models.net import CompactNet
 from redaes.models.scoring import compare
 from redaes.models.weights import load_weights
@@ -61,6 +63,9 @@ class CompactAssessor(Assessor):
         else:
             self.weights_path = None
         self.net, self.batch_size = net.eval(), max(1, int(batch_size))
+        cal = net.config.calibration
+        where = f"{self.weights_path or 'model'}: calibration"
+        self.calibration = Calibration.from_dict(cal, where) if cal is not None else None
 
     def fingerprint(self) -> dict[str, Any]:
         if self.weights_path:
@@ -68,7 +73,16 @@ class CompactAssessor(Assessor):
         return {"in_memory": id(self.net)}
 
     def score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
-        """``(score, std)`` per image; images are preprocessed one by one, then batched."""
+        """``(score, std)`` per image, in the calibrated scale when the model has one."""
+        raw = self.raw_score_with_std(images)
+        if self.calibration is None or not raw:
+            return raw
+        s, sd = np.array([r[0] for r in raw]), np.array([r[1] for r in raw])
+        mapped = self.calibration.apply(s), self.calibration.apply_std(s, sd)
+        return [(float(a), float(b)) for a, b in zip(*mapped, strict=True)]
+
+    def raw_score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
+        """Uncalibrated ``(score, std)`` on the 0-10 scale; preprocessed one by one, batched."""
         out: list[tuple[float, float]] = []
         for start in range(0, len(images), self.batch_size):
             chunk = images[start : start + self.batch_size]

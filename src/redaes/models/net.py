@@ -40,6 +40,8 @@ class ModelConfig:
         anchor: how the level was fixed: ``{"method", "value", "offset"}``.
         recipe: the training configuration that produced the weights.
         data: fingerprint of the training data.
+        calibration: optional monotone map to a user's rating scale (``redaes calibrate``,
+            :class:`redaes.models.calibrate.Calibration`); None = redaes' 0-10 scale.
     """
 
     backbone: str = "efficientnet-lite0"
@@ -53,6 +55,7 @@ class ModelConfig:
     )
     recipe: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    calibration: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, with the format and the redaes version."""
