@@ -38,6 +38,7 @@ def _root() -> None:
 
 def _register_all() -> None:
     from redaes.cli import (
+        calibrate_cmds,
         corpus_cmds,
         edit_cmds,
         eval_cmds,
@@ -52,6 +53,7 @@ def _register_all() -> None:
         module.register(app)
     score_cmds.register(app)
     train_cmds.register(app)
+    calibrate_cmds.register(app)
     serve_cmds.register(app)
 
 
