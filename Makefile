@@ -40,7 +40,13 @@ lint: $(VENV)/.stamp-all
 typecheck: $(VENV)/.stamp-all
 	$(VENV)/bin/mypy src/redaes
 
-unit: $(VENV)/.stamp-all
+# the page's browser test drives Debian's chromium through Playwright (never `playwright install`)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(VENV)/.stamp-chromium: | $(PY)
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+	@touch $@
+
+unit: $(VENV)/.stamp-all $(VENV)/.stamp-chromium
 	$(PY) -m pytest -q
 
 test: lint typecheck unit
