@@ -115,3 +115,23 @@ def test_timeout_is_504(assessor, crops):
             assert res.status_code == 504 and res.json()["error"] == "timeout"
     finally:
         del net.scores
+
+
+def test_streamed_oversize_body_is_413(client, crops):
+    def chunks():
+        for _ in range(40):
+            yield b"\0" * 100_000
+
+    headers = {"content-type": "multipart/form-data; boundary=xyz"}
+    for path in ("/v1/score", "/v1/compare"):
+        res = client.post(path, content=chunks(), headers=headers)
+        assert res.status_code == 413 and res.json()["error"] == "too_large"
+    assert client.post("/v1/score", files={"image": ("a.jpg", crops[0])}).status_code == 200
+
+
+def test_cli_refuses_open_host_without_token(capsys, monkeypatch):
+    from redaes.cli import main
+
+    monkeypatch.delenv("REDAES_TOKEN", raising=False)
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "--token" in capsys.readouterr().err
