@@ -77,6 +77,21 @@ class BodyLimit:
         return f"request body over the limit of {self.limit} bytes"
 
 
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema with its ``$defs`` references inlined (valid inside OpenAPI)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        return [walk(v) for v in node] if isinstance(node, list) else node
+
+    return dict(walk(schema))
+
+
 def error_response(exc: ServeError) -> JSONResponse:
     """The JSON error body for ``exc`` (``Retry-After`` on 503)."""
     headers = {"Retry-After": "1"} if exc.status == 503 else None
@@ -249,7 +264,7 @@ def create_app(
                         },
                     }
                 },
-                "application/json": {"schema": S.ScoreJSON.model_json_schema()},
+                "application/json": {"schema": _inline(S.ScoreJSON.model_json_schema())},
             },
         }
     }
