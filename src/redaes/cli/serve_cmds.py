@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         ),
         max_mb: float = typer.Option(25.0, "--max-mb", min=0.001, help="request size limit"),
         max_pixels: int = typer.Option(40_000_000, "--max-pixels", min=1, help="per image"),
-        timeout: float = typer.Option(30.0, "--timeout", min=0.01, help="seconds per request"),
+        timeout: float = typer.Option(60.0, "--timeout", min=0.01, help="seconds per request"),
         queue: int = typer.Option(64, "--queue", min=1, help="requests waiting for the model"),
         batch_wait_ms: float = typer.Option(5.0, "--batch-wait-ms", min=0.0, max=100.0),
         openapi: Path | None = typer.Option(

@@ -28,11 +28,11 @@ class ServeSettings:
     max_request_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 40_000_000
     max_images: int = 32
-    timeout_s: float = 30.0
+    timeout_s: float = 60.0
     queue_size: int = 64
     max_batch: int = 32
     batch_wait_ms: float = 5.0
-    edit_long_side: int = 1024
+    edit_long_side: int = 768
     preview_long_side: int = 512
     token: str | None = None
 
