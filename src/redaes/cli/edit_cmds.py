@@ -202,8 +202,12 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("out"), "--out", help="output folder"),
         image: Path | None = typer.Option(None, "--image", help="photo (default: bundled)"),
         cell: int = typer.Option(160, "--cell", min=32, max=512, help="cell size in pixels"),
+        model: Path | None = typer.Option(
+            None, "--model", help="weights for the report (default: the shipped weights)"
+        ),
     ) -> None:
-        """Render a contact sheet of every edit op at strengths -1, -0.5, 0, 0.5, 1."""
+        """Contact sheet of every edit op at strengths -1..1, and an HTML report that scores,
+        explains and suggests edits for the bundled photos (out/report.html)."""
         from importlib import resources
 
         from redaes.imageio import atomic_write_bytes, load_image, save_image
@@ -222,3 +226,27 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"contact sheet ({len(meta['rows'])} ops x {len(DEMO_STRENGTHS)} strengths)")
         typer.echo(f"  image:  {png}")
         typer.echo(f"  chains: {js}")
+        _demo_report(out, model)
+
+
+def _demo_report(out: Path, model: Path | None) -> None:
+    """The demo's HTML report with the default (or given) model; one line when none ships."""
+    from importlib import resources
+
+    from redaes.models import CompactAssessor, default_weights_path
+    from redaes.models.report import write_report
+
+    weights = model if model is not None else default_weights_path()
+    if weights is None:
+        typer.echo(
+            "report skipped: no default compact weights ship in this build "
+            "(give --model FILE.safetensors)"
+        )
+        return
+    assessor = CompactAssessor(weights=weights)
+    assets = resources.files("redaes") / "assets"
+    names = sorted(p.name for p in assets.iterdir() if p.name.endswith(".jpg"))
+    with resources.as_file(assets) as folder:
+        page = write_report(assessor, [Path(folder) / n for n in names], out, Path(weights).name)
+    typer.echo(f"report ({len(names)} photos: score, explanation, suggestions)")
+    typer.echo(f"  page:   {page}")
