@@ -92,12 +92,17 @@ def normalize_mode(img: Image.Image) -> Image.Image:
     return img
 
 
-def load_image(path: str | Path, *, limit: int | None = None) -> Image.Image:
+def load_image(
+    path: str | Path, *, limit: int | None = None, draft: tuple[int, int] | None = None
+) -> Image.Image:
     """Load ``path`` as an upright 8-bit sRGB ``RGB`` PIL image.
 
     Args:
         path: the image file.
         limit: maximum number of pixels (default :func:`max_pixels`).
+        draft: ``(w, h)`` of the upright image the caller needs at least: JPEGs are then
+            decoded DCT-downscaled (``Image.draft``, 1/2..1/8) to no less than that size
+            (much faster for a model input; the pixel limit is checked before decoding).
 
     Raises:
         ImageLoadError: the file is missing, not an image, truncated/corrupt or over the limit.
@@ -121,6 +126,11 @@ def load_image(path: str | Path, *, limit: int | None = None) -> Image.Image:
                         p,
                         f"{w}x{h} = {w * h} pixels exceeds the limit of {cap} (REDAES_MAX_PIXELS)",
                     )
+                if draft is not None and opened.format == "JPEG":
+                    dw, dh = draft
+                    if opened.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+                        dw, dh = dh, dw  # stored sideways: transposed after decoding
+                    opened.draft("RGB", (dw, dh))
                 opened.load()
                 img = ImageOps.exif_transpose(opened) or opened
                 img = _to_srgb(img)

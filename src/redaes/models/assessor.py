@@ -40,6 +40,8 @@ class CompactAssessor(Assessor):
         weights: path of a ``.safetensors`` weights file (default: the shipped weights).
         net: an in-memory network instead of a file (training, tests).
         batch_size: images per forward pass (scores do not depend on it).
+        runtime: ``auto`` (ONNX Runtime when installed, else torch), ``torch``, ``onnx`` or
+            ``onnx-int8`` (:mod:`redaes.models.runtime`; the ONNX file is cached).
     """
 
     name = "compact"
@@ -49,7 +51,11 @@ class CompactAssessor(Assessor):
         weights: str | Path | None = None,
         net: CompactNet | None = None,
         batch_size: int = 16,
+        runtime: str = "auto",
     ) -> None:
+        from redaes.models.runtime import resolve_runtime
+
+        self.runtime = resolve_runtime(runtime)
         if net is None:
             path = Path(weights) if weights is not None else default_weights_path()
             if path is None:
@@ -66,6 +72,21 @@ class CompactAssessor(Assessor):
         cal = net.config.calibration
         where = f"{self.weights_path or 'model'}: calibration"
         self.calibration = Calibration.from_dict(cal, where) if cal is not None else None
+        self._engine: Any = None
+
+    @property
+    def input_size(self) -> int:
+        """The square model input side (callers may decode JPEGs downscaled to it)."""
+        return int(self.net.config.input_size)
+
+    def _scorer(self) -> Any:
+        """The inference engine (built on first use: the ONNX export is cached on disk)."""
+        if self._engine is None:
+            from redaes.models.runtime import make_scorer
+
+            key = file_sha256(self.weights_path) if self.weights_path else None
+            self._engine = make_scorer(self.net, self.runtime, key)
+        return self._engine
 
     def fingerprint(self) -> dict[str, Any]:
         if self.weights_path:
@@ -87,7 +108,7 @@ class CompactAssessor(Assessor):
         for start in range(0, len(images), self.batch_size):
             chunk = images[start : start + self.batch_size]
             batch = torch.stack([self.net.preprocess(im) for im in chunk])
-            s, sd = self.net.scores(batch)
+            s, sd = self._scorer().scores(batch)
             out.extend(zip(s, sd, strict=True))
         return out
 
