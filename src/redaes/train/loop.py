@@ -9,6 +9,15 @@ to ``log.jsonl``, validates, checkpoints, anchors the score level and writes
 Determinism: step ``t`` of stage ``k`` draws its batch, crops, flips and dropout masks from
 ``numpy.random.default_rng([seed, k, t])``, so a resumed run makes exactly the draws an
 uninterrupted one would; the checkpoint holds the weights, the optimiser state and the step.
+
+Data parallelism: under ``accelerate launch --num_processes N --cpu`` every process draws the
+same batch (same generator), keeps its shard (pairs or groups ``rank::N``) for the forward and
+backward pass, and the gradients are averaged across processes before clipping and the
+optimiser step, so the weights stay identical everywhere. Shard losses are rescaled by their
+share of the batch's weight, so stages 1 and 2 follow the 1-process run with the same global
+batch up to float summation order (dropout masks aside: use ``dropout=0`` to compare); stage 3
+averages per-shard group rewards. Only the main process validates, logs, checkpoints, anchors
+and writes weights. A plain ``python``/``redaes`` run (``WORLD_SIZE`` unset or 1) is unchanged.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from redaes.models.weights import load_weights, save_weights
 from redaes.train import losses
 from redaes.train.config import StageConfig, TrainConfig
 from redaes.train.data import PairTensors, load_pairs, paired_view
+from redaes.train.parallel import Dist
 from redaes.train.report import plot_log, read_log
 
 
@@ -110,15 +120,31 @@ def stage_loss(
     cfg: TrainConfig,
     sc: StageConfig,
     rng: np.random.Generator,
+    dist: Dist | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Draw one batch with ``rng`` and return the stage's loss and its parts."""
+    """Draw one batch with ``rng`` and return the stage's loss and its parts.
+
+    With ``dist`` of N > 1 processes the whole batch is drawn (so every process makes the same
+    draws) and only this process's shard goes through the network; the shard's loss is scaled
+    by its share of the batch so the mean of the N gradients is the full-batch gradient.
+    """
     size = cfg.model.input_size
+    rank, world = (dist.rank, dist.world) if dist is not None else (0, 1)
+    share = level_share = 1.0  # this shard's part of the batch's main and level terms
     if stage in (1, 2):
         pick = rng.choice(len(data), size=min(sc.batch_size, len(data)), replace=False)
         views = [
             paired_view(data.images[[data.src[p], data.edt[p]]], size, rng, cfg.augment)
             for p in pick
         ]
+        if world > 1:
+            w_all = data.weight[pick] * (
+                1.0 if stage == 1 else (np.abs(data.delta[pick]) >= sc.tie_eps)
+            )
+            n_all, w_mine = len(pick), w_all[rank::world]
+            pick, views = pick[rank::world], views[rank::world]
+            share = world * float(w_mine.sum() / w_all.sum()) if w_all.sum() > 0 else 1.0
+            level_share = world * len(pick) / n_all
         s, sd = net(torch.cat(views))
         s_a, s_b, sd_a, sd_b = s[0::2], s[1::2], sd[0::2], sd[1::2]
         d, v = s_b - s_a, sd_a**2 + sd_b**2
@@ -142,6 +168,13 @@ def stage_loss(
             tsd += [0.0, *data.delta_std[take].tolist()]
             gid += [int(g)] * (len(take) + 1)
             is_src += [True] + [False] * len(take)
+        if world > 1:  # this process's groups; the draws above were made for all of them
+            drawn = list(dict.fromkeys(gid))  # group ids in draw order, one per view
+            mine = [i for i, g in enumerate(gid) if drawn.index(g) % world == rank]
+            share = level_share = world * len(views[rank::world]) / len(views)
+            views = views[rank::world]
+            tgt, tsd = [tgt[i] for i in mine], [tsd[i] for i in mine]
+            gid, is_src = [gid[i] for i in mine], [is_src[i] for i in mine]
         s, sd = net(torch.cat(views))
         main = losses.listwise_loss(
             s, sd**2, torch.tensor(tgt), gid, torch.tensor(tsd), form=sc.reward, tie=sc.tie
@@ -149,6 +182,8 @@ def stage_loss(
         level = ((s[torch.tensor(is_src)] - cfg.anchor_value) ** 2).mean()
     loss = main + sc.level_reg * level
     parts = {"loss": loss.item(), "main": main.item(), "level": level.item()}
+    if world > 1:
+        loss = share * main + sc.level_reg * level_share * level
     return loss, parts
 
 
@@ -186,8 +221,10 @@ def run_stage(
     val: PairTensors | None,
     init: Path | None,
     progress: Any = None,
+    dist: Dist | None = None,
 ) -> Path:
     """Train one stage (resuming if a checkpoint exists); return its weights file."""
+    dist = dist or Dist()
     sc = cfg.stages[stage]
     sdir = Path(cfg.out_dir) / f"stage{stage}"
     sdir.mkdir(parents=True, exist_ok=True)
@@ -222,9 +259,11 @@ def run_stage(
         opt.load_state_dict(state["optimizer"])
         step = int(state["step"])
         kept = [r for r in read_log(log) if r.get("step", 0) <= step]
-        log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
-    else:
+        if dist.main:
+            log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
+    elif dist.main:
         log.unlink(missing_ok=True)
+    dist.barrier()  # no process writes before every process has read the checkpoint
     task = progress.add_task(f"stage {stage}", total=sc.steps, completed=step) if progress else None
     t0 = time.perf_counter()
     while step < sc.steps:
@@ -233,14 +272,17 @@ def run_stage(
         for group in opt.param_groups:
             group["lr"] = lr_at(step, sc) * group["lr_mult"]
         set_train_mode(net, cfg.model.freeze_bn)
-        loss, parts = stage_loss(net, stage, train, cfg, sc, rng)
+        loss, parts = stage_loss(net, stage, train, cfg, sc, rng, dist)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        dist.mean_grads([p for _, p in params])
         gnorm = float(torch.nn.utils.clip_grad_norm_(net.parameters(), sc.grad_clip))
         opt.step()
         step += 1
         last = step == sc.steps
         if step % sc.log_every == 0 or last:
+            parts = dist.mean(parts)
+        if dist.main and (step % sc.log_every == 0 or last):
             _log(
                 log,
                 {
@@ -250,11 +292,12 @@ def run_stage(
                     "grad_norm": gnorm,
                     **parts,
                     "seconds": round(time.perf_counter() - t0, 3),
+                    **({"processes": dist.world} if dist.world > 1 else {}),
                 },
             )
-        if val is not None and (step % sc.eval_every == 0 or last):
+        if dist.main and val is not None and (step % sc.eval_every == 0 or last):
             _log(log, {"stage": stage, "step": step, "val": validate(net, val, cfg, sc)})
-        if step % sc.ckpt_every == 0 or last:
+        if dist.main and (step % sc.ckpt_every == 0 or last):
             _save_ckpt(
                 ckpt,
                 {
@@ -274,13 +317,20 @@ def run_stage(
     net.config.recipe = {**recipe, "stage": stage, "init": str(init) if init else None}
     net.config.data = {"train": train.fingerprint, "validation": val.fingerprint if val else None}
     net.config.pretrained = False
-    save_weights(net, final)
-    plot_log(log, sdir / "loss.png")
+    if dist.main:
+        save_weights(net, final)
+        plot_log(log, sdir / "loss.png")
+    dist.barrier()  # the next stage reads these weights on every process
     return final
 
 
 def train_compact(cfg: TrainConfig, stages: Sequence[int] = (1, 2, 3)) -> Path:
     """Run ``stages`` in order; return the last stage's weights (also copied to OUT/)."""
+    dist = Dist.from_env()
+    for k in stages:
+        sc = cfg.stages[k]
+        if min(sc.batch_size, sc.groups_per_batch) < dist.world:
+            raise ConfigError(f"stage {k}: batch smaller than the {dist.world} processes")
     torch.set_num_threads(max(1, cfg.threads))
     load = max(cfg.model.input_size, round(cfg.model.input_size * cfg.augment.load_margin))
     train = load_pairs(
@@ -306,10 +356,12 @@ def train_compact(cfg: TrainConfig, stages: Sequence[int] = (1, 2, 3)) -> Path:
             )
     from rich.progress import Progress
 
-    with Progress(disable=not cfg.progress, transient=True) as progress:
+    with Progress(disable=not (cfg.progress and dist.main), transient=True) as progress:
         for stage in sorted(stages):
-            init = run_stage(cfg, stage, train, val, init, progress)
+            init = run_stage(cfg, stage, train, val, init, progress, dist)
     assert init is not None
     final = out / "model.safetensors"
-    final.write_bytes(init.read_bytes())
+    if dist.main:
+        final.write_bytes(init.read_bytes())
+    dist.barrier()
     return final
