@@ -31,7 +31,7 @@ def jpeg(img: Image.Image, quality: int = 90) -> bytes:
 
 @pytest.fixture(scope="session")
 def assessor() -> CompactAssessor:
-    return CompactAssessor(net=tiny_net())
+    return CompactAssessor(net=tiny_net(), runtime="torch")
 
 
 @pytest.fixture(scope="session")

@@ -100,21 +100,20 @@ def test_token_models_and_page(assessor, crops):
 
 
 def test_timeout_is_504(assessor, crops):
-    net = assessor.net
     slow = create_app({"tiny": assessor}, ServeSettings(timeout_s=0.2))
-    original = net.scores
+    original = assessor.score_with_std
 
-    def sleepy(batch):
+    def sleepy(images):
         time.sleep(0.5)
-        return original(batch)
+        return original(images)
 
-    net.scores = sleepy  # type: ignore[method-assign]
+    assessor.score_with_std = sleepy  # type: ignore[method-assign]
     try:
         with TestClient(slow) as c:
             res = c.post("/v1/score", files={"image": ("a.jpg", crops[0])})
             assert res.status_code == 504 and res.json()["error"] == "timeout"
     finally:
-        del net.scores
+        del assessor.score_with_std
 
 
 def test_streamed_oversize_body_is_413(client, crops):

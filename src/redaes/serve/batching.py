@@ -130,21 +130,16 @@ class MicroBatcher:
 
 
 def batcher_for(assessor: Assessor, **kwargs: Any) -> MicroBatcher:
-    """A batcher running ``assessor``: the compact net directly, any other assessor by list."""
-    import torch
+    """A batcher running ``assessor``'s own ``score_with_std`` (engine, calibration) per batch.
 
+    For the compact assessor, inputs are resized to the model input in the request threads
+    (``net.preprocess``); the 8-bit round trip back through ``score_with_std`` is exact.
+    """
     from redaes.models import CompactAssessor
     from redaes.models.scoring import scores_with_std
 
-    if isinstance(assessor, CompactAssessor):
-        net = assessor.net
-
-        def forward(items: list[Any]) -> Result:
-            s, sd = net.scores(torch.stack(items))
-            return list(zip(s, sd, strict=True))
-
-        return MicroBatcher(forward, prepare=net.preprocess, **kwargs)
-    return MicroBatcher(lambda items: scores_with_std(assessor, items), **kwargs)
+    prepare = assessor.net.preprocess if isinstance(assessor, CompactAssessor) else as_pil
+    return MicroBatcher(lambda items: scores_with_std(assessor, items), prepare=prepare, **kwargs)
 
 
 class BatchedAssessor(Assessor):
