@@ -91,6 +91,10 @@ def create_assessor(name: str, **overrides: Any) -> Assessor:
     An import path may name an :class:`Assessor` subclass, an assessor instance, or a plain
     callable ``fn(images) -> list[float]`` (wrapped in :class:`CallableAssessor`).
     """
+    if name.startswith("mllm:"):  # a local multimodal LLM: mllm:PATH[?mode=fast]
+        from redaes.mllm.assessor import from_spec
+
+        return from_spec(name, **overrides)
     if name in ASSESSORS or (":" not in name and "." not in name):
         return ASSESSORS.create(name, **overrides)
     obj = import_object(name)
