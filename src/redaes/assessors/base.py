@@ -92,9 +92,8 @@ def create_assessor(name: str, **overrides: Any) -> Assessor:
     callable ``fn(images) -> list[float]`` (wrapped in :class:`CallableAssessor`).
     """
     if name.startswith("mllm:"):  # a local multimodal LLM: mllm:PATH[?mode=fast]
-        from redaes.mllm.assessor import from_spec
-
-        return from_spec(name, **overrides)
+        from_spec = import_object("redaes.mllm.assessor:from_spec")  # lazy, no import cycle
+        return from_spec(name, **overrides)  # type: ignore[no-any-return]
     if name in ASSESSORS or (":" not in name and "." not in name):
         return ASSESSORS.create(name, **overrides)
     obj = import_object(name)
