@@ -93,7 +93,7 @@ def create_assessor(name: str, **overrides: Any) -> Assessor:
     """
     if name.startswith("mllm:"):  # a local multimodal LLM: mllm:PATH[?mode=fast]
         from_spec = import_object("redaes.mllm.assessor:from_spec")  # lazy, no import cycle
-        return from_spec(name, **overrides)  # type: ignore[no-any-return]
+        return from_spec(name, **overrides)
     if name in ASSESSORS or (":" not in name and "." not in name):
         return ASSESSORS.create(name, **overrides)
     obj = import_object(name)
