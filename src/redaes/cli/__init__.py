@@ -42,6 +42,7 @@ def _register_all() -> None:
         corpus_cmds,
         edit_cmds,
         eval_cmds,
+        mllm_cmds,
         pairs_cmds,
         registry_cmds,
         score_cmds,
@@ -55,6 +56,7 @@ def _register_all() -> None:
     train_cmds.register(app)
     calibrate_cmds.register(app)
     serve_cmds.register(app)
+    mllm_cmds.register(app)
 
 
 _register_all()
