@@ -76,3 +76,15 @@ def test_bad_specs_are_one_line_errors(tiny_mllm: Path, tmp_path: Path) -> None:
         create_assessor(f"mllm:{tmp_path / 'missing'}")
     with pytest.raises(ConfigError, match="needs a model path"):
         create_assessor("mllm:")
+
+
+def test_score_cli_with_the_mllm_assessor(
+    tiny_mllm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from redaes.cli import main
+
+    path = tmp_path / "x.png"
+    _images(1)[0].save(path)
+    direct = create_assessor(f"mllm:{tiny_mllm}?mode=fast&{PIX}").score_one(path)
+    assert main(["score", "--model", f"mllm:{tiny_mllm}?mode=fast&{PIX}", str(path)]) == 0
+    assert f"{direct:.2f}" in capsys.readouterr().out
