@@ -45,6 +45,11 @@ def fast_plan(**changes: object) -> PairPlan:
         "chain_length": 3,
         "chain_prob": 0.3,
         "split_ratios": {"train": 0.5, "validation": 0.25, "test": 0.25},
+        # the global strength rules only (the default plan's per-op spans and signs are
+        # tested in test_plan.py)
+        "op_strength": {},
+        "op_positive_prob": {},
+        "multi_op_prob": 0.25,
     }
     kw.update(changes)
     return PairPlan(**kw)  # type: ignore[arg-type]

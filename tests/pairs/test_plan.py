@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,45 @@ def test_strengths_respect_minimum_and_both_signs() -> None:
     # unsigned ops never get a negative strength
     assert all(s > 0 for op, s in steps if op in ("gaussian_blur", "crop_thirds"))
     assert {len(pp.steps) for u in range(300) for pp in planner.plan_unit(u)} >= {1, 2}
+
+
+def test_per_op_strength_spans_and_sign_preferences() -> None:
+    plan = fast_plan(
+        chain_length=0,
+        multi_op_prob=0.0,
+        restore_prob=0.0,
+        op_strength={"exposure": [0.1, 0.2]},
+        op_positive_prob={"exposure": 0.9},
+    )
+    steps = [
+        s for u in range(400) for pp in Planner(plan, SOURCES, 0).plan_unit(u) for s in pp.steps
+    ]
+    exposure = [s for op, s in steps if op == "exposure"]
+    assert exposure and all(0.1 - 1e-9 <= abs(s) <= 0.2 + 1e-9 for s in exposure)
+    assert 0.8 < sum(s > 0 for s in exposure) / len(exposure) < 0.98
+    # other ops keep the global span
+    assert all(0.15 - 1e-9 <= abs(s) <= 1.0 for op, s in steps if op != "exposure")
+    assert any(abs(s) > 0.5 for op, s in steps if op != "exposure")
+
+
+def test_default_plan_is_balanced_by_design_and_fields_are_checked() -> None:
+    plan = PairPlan()
+    # pure damage is sampled less than the ops that can correct a photo
+    assert plan.ops["gaussian_blur"] < plan.ops["sharpen"]
+    assert plan.op_positive_prob["sharpen"] > 0.5 > plan.op_positive_prob["haze"]
+    with pytest.raises(ConfigError, match="op_strength"):
+        PairPlan(op_strength={"exposure": [0.5, 0.2]})
+    with pytest.raises(ConfigError, match="op_positive_prob"):
+        PairPlan(op_positive_prob={"exposure": 1.5})
+    with pytest.raises(UnknownNameError, match="exposure"):
+        Planner(PairPlan(op_strength={"exposur": [0.1, 0.2]}), SOURCES, 0)
+    # the new fields at their empty values leave the fingerprint of older plans unchanged
+    data = fast_plan().to_dict()
+    for k in ("op_strength", "op_positive_prob", "drop_uninformative"):
+        data.pop(k)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+    assert fast_plan().fingerprint() == digest
+    assert fast_plan(drop_uninformative=True).fingerprint() != digest
 
 
 def test_chains_have_sorted_ranks_of_one_op() -> None:

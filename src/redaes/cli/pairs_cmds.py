@@ -51,6 +51,7 @@ def summary_table(summary: dict[str, Any], title: str = "RED dataset") -> Table:
     table.add_row("judges", escape(", ".join(summary.get("judges", []))))
     table.add_row("judge agreement", f"{summary.get('judge_agreement', 1.0):.1%}")
     table.add_row("dropped (sign disagreement)", str(summary.get("dropped_disagree", 0)))
+    table.add_row("dropped (uninformative)", str(summary.get("dropped_uninformative", 0)))
     table.add_row("judge failures", str(summary.get("judge_failures", 0)))
     table.add_row("render failures", str(summary.get("render_failures", 0)))
     table.add_row("skipped images", str(len(summary.get("skipped_images", []))))

@@ -376,6 +376,7 @@ def _summary(
         "judge_agreement": round(1.0 - disagree / judged, 4) if judged else 1.0,
         "candidates": sum(r.candidates for r in reports.values()),
         "dropped_disagree": disagree,
+        "dropped_uninformative": sum(r.uninformative for r in reports.values()),
         "judge_failures": sum(r.judge_failed for r in reports.values()),
         "judge_errors": _judge_errors(reports),
         "render_failures": sum(r.render_failed for r in reports.values()),

@@ -62,7 +62,66 @@ def _default_restore_ops() -> list[str]:
     return sorted(RESTORE_RANGES)
 
 
+def _default_ops() -> dict[str, float]:
+    return {
+        "aspect": 0.6,
+        "black_point": 1.0,
+        "clarity": 1.5,
+        "contrast": 1.0,
+        "crop_centre": 0.6,
+        "crop_thirds": 1.0,
+        "defocus": 0.35,
+        "downscale": 0.35,
+        "exposure": 1.0,
+        "film_grain": 0.35,
+        "gamma": 1.0,
+        "gaussian_blur": 0.35,
+        "gaussian_noise": 0.35,
+        "haze": 1.2,
+        "highlights": 1.0,
+        "hue": 0.5,
+        "jpeg": 0.35,
+        "motion_blur": 0.35,
+        "poisson_noise": 0.35,
+        "rotate": 0.6,
+        "saturation": 1.0,
+        "shadows": 1.0,
+        "sharpen": 1.5,
+        "temperature": 1.0,
+        "tint": 0.6,
+        "vibrance": 1.5,
+        "vignette": 0.5,
+    }
+
+
+def _default_op_strength() -> dict[str, list[float]]:
+    return {
+        "black_point": [0.15, 0.7],
+        "contrast": [0.15, 0.7],
+        "exposure": [0.1, 0.45],
+        "gamma": [0.15, 0.6],
+        "highlights": [0.15, 0.7],
+        "hue": [0.1, 0.35],
+        "rotate": [0.1, 0.5],
+        "saturation": [0.15, 0.6],
+        "shadows": [0.15, 0.7],
+        "temperature": [0.15, 0.5],
+        "tint": [0.15, 0.6],
+        "vibrance": [0.15, 0.8],
+    }
+
+
+def _default_op_positive_prob() -> dict[str, float]:
+    return {"clarity": 0.7, "haze": 0.3, "sharpen": 0.7, "shadows": 0.65, "vibrance": 0.7}
+
+
 _RESTORE_FIELDS = ("restore_prob", "restore_ops")
+_OPTIONAL_FIELDS: dict[str, object] = {
+    "op_strength": {},
+    "op_positive_prob": {},
+    "drop_uninformative": False,
+}
+"""Fields left out of the fingerprint at these values (ids of plans from before they existed)."""
 
 
 @dataclass
@@ -70,11 +129,24 @@ class PairPlan:
     """Configuration of a RED pair dataset (YAML-loadable with :meth:`from_yaml`)."""
 
     ops: dict[str, float] = field(
-        default_factory=dict,
-        metadata={"help": "op name -> sampling weight; empty = every registered op, weight 1"},
+        default_factory=_default_ops,
+        metadata={
+            "help": "op name -> sampling weight; empty = every registered op, weight 1. The "
+            "default favours ops that can correct a photo (sharpen, clarity, vibrance, haze, "
+            "tone) over pure damage (blur, noise, JPEG: 0.35 each), so that plain pairs both "
+            "improve and worsen"
+        },
+    )
+    op_strength: dict[str, list[float]] = field(
+        default_factory=_default_op_strength,
+        metadata={
+            "help": "op name -> [min |s|, max |s|] overriding min/max_abs_strength for that op "
+            "(uniform sampling); the default keeps tone and colour edits gentle but visible "
+            "(exposure 0.2-0.9 EV, hue 6-21 degrees, temperature 15-50 mired, rotate 1-5 deg)"
+        },
     )
     multi_op_prob: float = field(
-        default=0.25, metadata={"help": "probability that a single pair uses 2..max_ops ops"}
+        default=0.15, metadata={"help": "probability that a single pair uses 2..max_ops ops"}
     )
     max_ops: int = field(default=3, metadata={"help": "most ops in a multi-op chain"})
     strength_sampling: str = field(
@@ -91,6 +163,14 @@ class PairPlan:
     )
     positive_prob: float = field(
         default=0.5, metadata={"help": "probability of a positive strength for signed ops"}
+    )
+    op_positive_prob: dict[str, float] = field(
+        default_factory=_default_op_positive_prob,
+        metadata={
+            "help": "op name -> probability of a positive strength, overriding positive_prob; "
+            "the default leans the ops with a usual correcting direction that way (sharpen, "
+            "clarity, vibrance, shadows up; haze down: 0.7 / 0.3), both directions stay common"
+        },
     )
     chain_length: int = field(
         default=0, metadata={"help": "k strengths of one op per chain; 0 or 1 = no chains"}
@@ -125,6 +205,12 @@ class PairPlan:
     min_judges: int = field(default=1, metadata={"help": "fewer ok judges -> pair dropped"})
     sign_eps: float = field(
         default=0.25, metadata={"help": "|delta| below this is neutral in the sign-agreement test"}
+    )
+    drop_uninformative: bool = field(
+        default=False,
+        metadata={
+            "help": "drop pairs whose |delta| is below their delta_std (informative = False)"
+        },
     )
     neutral_threshold: float = field(
         default=0.1, metadata={"help": "|delta| below this counts as 'barely changes'"}
@@ -172,6 +258,12 @@ class PairPlan:
             raise bad("block_size", "block_size and rows_per_shard must be >= 1")
         if any(w < 0 for w in self.ops.values()):
             raise bad("ops", "weights must be >= 0")
+        if any(not 0.0 <= float(v) <= 1.0 for v in self.op_positive_prob.values()):
+            raise bad("op_positive_prob", "values must be probabilities in [0, 1]")
+        for name, span in self.op_strength.items():
+            ok = isinstance(span, (list, tuple)) and len(span) == 2
+            if not ok or not 0.0 <= float(span[0]) <= float(span[1]) <= 1.0:
+                raise bad("op_strength", f"{name!r} needs [min, max] with 0 <= min <= max <= 1")
         if not isinstance(self.restore_ops, list) or not all(
             isinstance(o, str) for o in self.restore_ops
         ):
@@ -221,6 +313,9 @@ class PairPlan:
         data = self.to_dict()
         if not self.restore_prob:  # no restoration: the same ids as a plan without the fields
             for name in _RESTORE_FIELDS:
+                data.pop(name)
+        for name, value in _OPTIONAL_FIELDS.items():
+            if data.get(name) == value:
                 data.pop(name)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -297,6 +392,11 @@ class Planner:
                 from redaes.edits import EDIT_OPS
 
                 EDIT_OPS.get(name)  # UnknownNameError with "did you mean"
+        for name in [*plan.op_strength, *plan.op_positive_prob]:
+            if name not in op_info:
+                from redaes.edits import EDIT_OPS
+
+                EDIT_OPS.get(name)  # UnknownNameError with "did you mean"
         names = sorted(n for n, w in weights.items() if w > 0)
         if not names:
             raise ConfigError("plan field 'ops': no op with a positive weight")
@@ -316,13 +416,15 @@ class Planner:
             self._perms[epoch] = np.random.default_rng([self.seed, 0x5EED, epoch]).permutation(n)
         return int(self._perms[epoch][unit % n])
 
-    def _strength(self, rng: np.random.Generator, signed: bool) -> float:
-        p = self.plan
+    def _strength(self, rng: np.random.Generator, op: str) -> float:
+        p, signed = self.plan, self.signed[op]
         if p.strength_sampling == "grid":
             grid = [s for s in p.strength_grid if signed or s > 0] or [abs(p.strength_grid[0])]
             return float(grid[int(rng.integers(len(grid)))])
-        mag = float(rng.uniform(p.min_abs_strength, p.max_abs_strength))
-        sign = 1.0 if (not signed or rng.random() < p.positive_prob) else -1.0
+        lo, hi = p.op_strength.get(op, (p.min_abs_strength, p.max_abs_strength))
+        mag = float(rng.uniform(float(lo), float(hi)))
+        positive = p.op_positive_prob.get(op, p.positive_prob)
+        sign = 1.0 if (not signed or rng.random() < positive) else -1.0
         return round(sign * mag, 4)
 
     def _restoration(self, unit: int, source: int) -> list[PlannedPair] | None:
@@ -363,7 +465,7 @@ class Planner:
             op = self.op_names[int(rng.choice(len(self.op_names), p=self.op_p))]
             values: set[float] = set()
             for _ in range(1000):
-                values.add(self._strength(rng, self.signed[op]))
+                values.add(self._strength(rng, op))
                 if len(values) == p.chain_length:
                     break
             strengths = sorted(values)
@@ -379,8 +481,7 @@ class Planner:
             n_ops = int(rng.integers(2, min(p.max_ops, len(self.op_names)) + 1))
         idx = rng.choice(len(self.op_names), size=n_ops, replace=False, p=self.op_p)
         steps = tuple(
-            (self.op_names[int(i)], self._strength(rng, self.signed[self.op_names[int(i)]]))
-            for i in idx
+            (self.op_names[int(i)], self._strength(rng, self.op_names[int(i)])) for i in idx
         )
         return [PlannedPair(unit, 0, source, steps, int(rng.integers(2**31)), None, None)]
 

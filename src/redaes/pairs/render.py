@@ -57,6 +57,8 @@ class BlockReport:
     render_failed: int = 0
     judge_failed: int = 0
     disagree: int = 0
+    uninformative: int = 0
+    """pairs dropped because ``|delta| < delta_std`` (plan ``drop_uninformative``)"""
     bad_sources: list[str] = field(default_factory=list)
     judge_errors: dict[str, int] = field(default_factory=dict)
     """``"judge: error" -> pairs`` for the pairs dropped because judges failed (10 kept)."""
@@ -283,6 +285,9 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
             else:
                 report.judge_failed += 1
                 _count_judge_errors(report, results)
+            continue
+        if spec.plan.drop_uninformative and abs(delta) < std:
+            report.uninformative += 1
             continue
         rationale = next(
             (r.rationale for r in results if r.ok and r.judge.startswith("vlm") and r.rationale),
