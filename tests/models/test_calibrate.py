@@ -13,7 +13,8 @@ from PIL import Image
 from redaes.cli import main
 from redaes.errors import ConfigError, DataError
 from redaes.models import CompactAssessor, CompactNet, ModelConfig, load_weights, save_weights
-from redaes.models.calibrate import Calibration, calibrate_model, fit_calibration, read_labels
+from redaes.models.assessor import calibrate_model
+from redaes.models.calibrate import Calibration, fit_calibration, read_labels
 
 
 def _model(path: Path) -> Path:

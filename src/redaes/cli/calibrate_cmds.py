@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
         The calibrated model reports scores in your scale; the fit is kept apart from training.
         """
-        from redaes.models.calibrate import calibrate_model
+        from redaes.models.assessor import calibrate_model
 
         report = calibrate_model(model, labels, out)
         if as_json:

@@ -151,3 +151,27 @@ def load_assessor(name_or_path: str | Path | None = None, **overrides: Any) -> A
     import redaes.assessors.classical  # noqa: F401  (registers brisque and niqe)
 
     return create_assessor(text, **overrides)
+
+
+def calibrate_model(
+    model: str | Path, labels: str | Path, out: str | Path, batch_size: int = 16
+) -> dict[str, Any]:
+    """Score the labelled photos with ``model``, fit the map, write ``out``; return a report.
+
+    ``out`` holds the same tensors as ``model`` with ``calibration`` added to its config (an
+    existing calibration of ``model`` is ignored: the fit uses raw scores).
+    """
+    from redaes.models.calibrate import file_fingerprint, fit_calibration, fit_quality, read_labels
+    from redaes.models.weights import save_weights
+
+    rows = read_labels(labels)
+    src, dest = Path(model), Path(out)
+    if dest.suffix != ".safetensors":
+        raise ConfigError(f"{dest}: the calibrated model must be a .safetensors file")
+    assessor = CompactAssessor(weights=src, batch_size=batch_size)
+    raw = [s for s, _ in assessor.raw_score_with_std([img for img, _ in rows])]
+    ratings = [r for _, r in rows]
+    cal = fit_calibration(raw, ratings, fitted_on=file_fingerprint(labels))
+    assessor.net.config.calibration = cal.to_dict()
+    save_weights(assessor.net, dest)
+    return {"model": str(dest), "calibration": cal.to_dict(), **fit_quality(raw, ratings)}

@@ -167,27 +167,3 @@ def fit_quality(scores: Any, ratings: Any) -> dict[str, float]:
             "loo_kendall": _stat(kendalltau(loo, y).statistic) if np.ptp(loo) else math.nan,
             "loo_mae": float(np.abs(loo - y).mean()),
         }
-
-
-def calibrate_model(
-    model: str | Path, labels: str | Path, out: str | Path, batch_size: int = 16
-) -> dict[str, Any]:
-    """Score the labelled photos with ``model``, fit the map, write ``out``; return a report.
-
-    ``out`` holds the same tensors as ``model`` with ``calibration`` added to its config (an
-    existing calibration of ``model`` is ignored: the fit uses raw scores).
-    """
-    from redaes.models.assessor import CompactAssessor
-    from redaes.models.weights import save_weights
-
-    rows = read_labels(labels)
-    src, dest = Path(model), Path(out)
-    if dest.suffix != ".safetensors":
-        raise ConfigError(f"{dest}: the calibrated model must be a .safetensors file")
-    assessor = CompactAssessor(weights=src, batch_size=batch_size)
-    raw = [s for s, _ in assessor.raw_score_with_std([img for img, _ in rows])]
-    ratings = [r for _, r in rows]
-    cal = fit_calibration(raw, ratings, fitted_on=file_fingerprint(labels))
-    assessor.net.config.calibration = cal.to_dict()
-    save_weights(assessor.net, dest)
-    return {"model": str(dest), "calibration": cal.to_dict(), **fit_quality(raw, ratings)}
