@@ -44,8 +44,9 @@ def test_red_metrics_match_a_direct_computation(red_dir: Path, tmp_path: Path) -
         n_resamples=30,
     )
     pairs = list(load_red(red_dir, split="test"))
-    n_images = len({p.source_id for p in pairs}) + len(pairs)
-    assert sum(fakes.CALLS) == n_images  # each source scored once, however many pairs share it
+    # each distinct source image (the photo, or a degraded copy of it) scored once
+    sources = {(p.source_id, json.dumps(p.source_edits, sort_keys=True)) for p in pairs}
+    assert sum(fakes.CALLS) == len(sources) + len(pairs)
     src = fakes.brightness([p.source_image for p in pairs])
     edited = fakes.brightness([p.edited_image for p in pairs])
     pred = np.array(edited) - np.array(src)
@@ -101,3 +102,14 @@ def test_red_missing_split_is_a_data_error(red_dir: Path, tmp_path: Path) -> Non
         evaluate(
             "tests.eval.fakes:brightness", [Target("red", red_dir)], tmp_path / "o", split="train"
         )
+
+
+def test_degraded_sources_get_their_own_cache_key() -> None:
+    """A restoration pair's source is a degraded copy: it must not share the photo's key."""
+    from redaes.benchmarks.red import RedItem
+
+    plain = RedItem("p1", "photo", 0.5, None, None, None)
+    copy_a = RedItem("p2", "photo", 0.5, None, None, None, '[{"op": "exposure"}]')
+    copy_b = RedItem("p3", "photo", 0.5, None, None, None, '[{"op": "haze"}]')
+    keys = {plain.source_key, copy_a.source_key, copy_b.source_key}
+    assert len(keys) == 3 and plain.source_key == "source/photo"

@@ -9,6 +9,8 @@ direction accuracy, the correlation of predicted and recorded deltas, and the ch
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +34,16 @@ class RedItem:
     chain_rank: int | None
     pair: Any
     """The loader's pair object (``source_image`` / ``edited_image`` are read from it lazily)."""
+    source_edits: str = ""
+    """JSON of the degradation that made a restoration pair's source ("" = the photo itself)."""
 
     @property
     def source_key(self) -> str:
-        return f"source/{self.source_id}"
+        """One key per distinct source image: a degraded copy is not the original photo."""
+        if not self.source_edits:
+            return f"source/{self.source_id}"
+        tag = hashlib.sha256(self.source_edits.encode()).hexdigest()[:12]
+        return f"source/{self.source_id}/{tag}"
 
     @property
     def edited_key(self) -> str:
@@ -117,6 +125,9 @@ class RedBenchmark(Benchmark):
                     chain_id=None if p.chain_id is None else str(p.chain_id),
                     chain_rank=None if p.chain_rank is None else int(p.chain_rank),
                     pair=p,
+                    source_edits=json.dumps(getattr(p, "source_edits", None) or [], sort_keys=True)
+                    if getattr(p, "source_edits", None)
+                    else "",
                 )
             )
         files = sorted(x for x in r.rglob("*.parquet")) if r.is_dir() else [r]
