@@ -45,31 +45,59 @@ def collect_files(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]
     return files, bad
 
 
+def _load_or_problem(path: Path, draft: tuple[int, int] | None) -> Any:
+    """The decoded image, or the :class:`ImageLoadError` explaining why it is unreadable."""
+    from redaes.imageio import load_image
+
+    try:
+        return load_image(path, draft=draft)
+    except ImageLoadError as exc:
+        return exc
+
+
 def score_files(
     model: Any, files: list[Path], batch_size: int, progress: bool = True
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-    """``[{"path", "score", "std"}]`` for the readable files, and the unreadable ones."""
+    """``[{"path", "score", "std"}]`` for the readable files, and the unreadable ones.
+
+    A model with an ``input_size`` gets JPEGs decoded DCT-downscaled to it (``Image.draft``);
+    two threads decode the next batch while the model scores the current one.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from rich.progress import Progress
 
-    from redaes.imageio import load_image
     from redaes.models.scoring import scores_with_std
 
+    size = getattr(model, "input_size", None)
+    draft = (int(size), int(size)) if isinstance(size, int) else None
+    batches = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
     rows: list[dict[str, Any]] = []
     bad: list[tuple[str, str]] = []
-    with Progress(console=err_console, transient=True, disable=not progress) as bar:
+    with (
+        Progress(console=err_console, transient=True, disable=not progress) as bar,
+        ThreadPoolExecutor(max_workers=2, thread_name_prefix="redaes-decode") as pool,
+    ):
         task = bar.add_task("scoring", total=len(files))
-        for start in range(0, len(files), batch_size):
+
+        def submit(batch: list[Path]) -> list[Future[Any]]:
+            return [pool.submit(_load_or_problem, f, draft) for f in batch]
+
+        pending = submit(batches[0]) if batches else []
+        for i, batch in enumerate(batches):
+            loaded = [fut.result() for fut in pending]
+            pending = submit(batches[i + 1]) if i + 1 < len(batches) else []
             names, images = [], []
-            for f in files[start : start + batch_size]:
-                try:
-                    images.append(load_image(f))
+            for f, item in zip(batch, loaded, strict=True):
+                if isinstance(item, ImageLoadError):
+                    bad.append((str(f), item.problem))
+                else:
                     names.append(f)
-                except ImageLoadError as exc:
-                    bad.append((str(f), exc.problem))
+                    images.append(item)
             if images:
                 for f, (s, sd) in zip(names, scores_with_std(model, images), strict=True):
                     rows.append({"path": str(f), "score": s, "std": sd})
-            bar.update(task, advance=len(files[start : start + batch_size]))
+            bar.update(task, advance=len(batch))
     return rows, bad
 
 
@@ -92,6 +120,15 @@ def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def _load_with_runtime(model: str | None, runtime: str) -> Any:
+    """``load_assessor(model)``, passing ``runtime`` to compact models only."""
+    from redaes.models import load_assessor
+
+    text = str(model) if model is not None else None
+    is_compact = text is None or text.endswith(".safetensors") or Path(text).is_file()
+    return load_assessor(model, runtime=runtime) if is_compact else load_assessor(model)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``redaes score``, ``redaes compare`` and ``redaes explain``."""
 
@@ -104,14 +141,19 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help='print [{"path","score","std"}]'),
         out: Path | None = typer.Option(None, "--out", "-o", help="also write FILE.csv|.jsonl"),
         batch_size: int = typer.Option(16, "--batch-size", min=1, help="images per batch"),
+        runtime: str = typer.Option(
+            "auto", "--runtime", help="compact model engine: auto|torch|onnx|onnx-int8"
+        ),
     ) -> None:
         """Score photos on the 0-10 scale (higher is better) with an uncertainty (std)."""
-        from redaes.models import load_assessor
-
         if out is not None and out.suffix.lower() not in OUT_FORMATS:
             raise ConfigError(f"--out {out}: use a .csv or .jsonl file name")
         files, bad = collect_files(inputs)
-        assessor = load_assessor(model)
+        from redaes.models.runtime import RUNTIMES
+
+        if runtime not in RUNTIMES:
+            raise ConfigError(f"--runtime {runtime}: use one of {', '.join(RUNTIMES)}")
+        assessor = _load_with_runtime(model, runtime)
         rows, unreadable = score_files(assessor, files, batch_size, progress=not as_json)
         bad += unreadable
         for path, problem in bad:
