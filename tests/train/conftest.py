@@ -24,8 +24,8 @@ def tiny_red(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def tiny_config(red: Path, out: Path, **stage_kw: Any) -> TrainConfig:
-    """The shipped recipe shrunk to the tiny CNN and a few steps per stage."""
+def tiny_sets(red: Path, out: Path, dropout: float = 0.1, **stage_kw: Any) -> list[str]:
+    """``--set`` overrides that shrink the shipped recipe to the tiny CNN and a few steps."""
     sets = [
         f"data.root={red}",
         f"out_dir={out}",
@@ -34,7 +34,7 @@ def tiny_config(red: Path, out: Path, **stage_kw: Any) -> TrainConfig:
         "model.backbone=tiny-cnn",
         "model.input_size=32",
         "model.scaling=unit",
-        "model.dropout=0.1",
+        f"model.dropout={dropout}",
     ]
     for stage in (1, 2, 3):
         base = {
@@ -51,4 +51,9 @@ def tiny_config(red: Path, out: Path, **stage_kw: Any) -> TrainConfig:
         }
         base.update(stage_kw)
         sets += [f"stages.{stage}.{k}={v}" for k, v in base.items()]
-    return load_config(CONFIG, sets)
+    return sets
+
+
+def tiny_config(red: Path, out: Path, **stage_kw: Any) -> TrainConfig:
+    """The shipped recipe shrunk to the tiny CNN and a few steps per stage."""
+    return load_config(CONFIG, tiny_sets(red, out, **stage_kw))

@@ -20,34 +20,12 @@ from safetensors.torch import load_file
 
 from redaes.train import load_config, train_compact
 from redaes.train.report import read_log
-from tests.train.conftest import CONFIG
-
-STAGE = {
-    "steps": 4,
-    "batch_size": 4,
-    "lr": 0.01,
-    "warmup_steps": 1,
-    "log_every": 1,
-    "eval_every": 2,
-    "ckpt_every": 2,
-    "backbone_lr_mult": 1.0,
-    "groups_per_batch": 2,
-    "group_size": 4,
-}
+from tests.train.conftest import CONFIG, tiny_sets
 
 
 def _sets(red: Path, out: Path) -> list[str]:
-    sets = [
-        f"data.root={red}",
-        f"out_dir={out}",
-        "progress=false",
-        "threads=1",
-        "model.backbone=tiny-cnn",
-        "model.input_size=32",
-        "model.scaling=unit",
-        "model.dropout=0.0",  # dropout masks differ with the shard's shape
-    ]
-    return sets + [f"stages.{s}.{k}={v}" for s in (1, 2, 3) for k, v in STAGE.items()]
+    # dropout masks differ with the shard's shape
+    return tiny_sets(red, out, dropout=0.0, steps=4, warmup_steps=1, eval_every=2, ckpt_every=2)
 
 
 def _free_port() -> int:
