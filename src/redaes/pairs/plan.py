@@ -387,12 +387,7 @@ class Planner:
 
             op_info = {i.name: i.signed for i in list_edits()}
         weights = plan.ops or dict.fromkeys(op_info, 1.0)
-        for name in weights:
-            if name not in op_info:
-                from redaes.edits import EDIT_OPS
-
-                EDIT_OPS.get(name)  # UnknownNameError with "did you mean"
-        for name in [*plan.op_strength, *plan.op_positive_prob]:
+        for name in [*weights, *plan.op_strength, *plan.op_positive_prob]:
             if name not in op_info:
                 from redaes.edits import EDIT_OPS
 
