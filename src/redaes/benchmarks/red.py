@@ -23,6 +23,11 @@ RedLoader = Callable[..., Iterable[Any]]
 """``loader(path, split=None) -> iterable of RedPair-like objects``."""
 
 
+def _edits_json(edits: Any) -> str:
+    """Canonical JSON of a pair's ``source_edits`` ("" when the source is the photo itself)."""
+    return json.dumps(edits, sort_keys=True) if edits else ""
+
+
 @dataclass
 class RedItem:
     """One pair of a RED split, as the evaluation runner needs it."""
@@ -125,9 +130,7 @@ class RedBenchmark(Benchmark):
                     chain_id=None if p.chain_id is None else str(p.chain_id),
                     chain_rank=None if p.chain_rank is None else int(p.chain_rank),
                     pair=p,
-                    source_edits=json.dumps(getattr(p, "source_edits", None) or [], sort_keys=True)
-                    if getattr(p, "source_edits", None)
-                    else "",
+                    source_edits=_edits_json(getattr(p, "source_edits", None)),
                 )
             )
         files = sorted(x for x in r.rglob("*.parquet")) if r.is_dir() else [r]
