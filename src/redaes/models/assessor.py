@@ -19,7 +19,13 @@ from redaes.assessors.base import Assessor, create_assessor
 from redaes.errors import ConfigError
 from redaes.imageio import ImageInput
 from redaes.models.backbones import file_sha256
-from redaes.models.calibrate import Calibration
+from redaes.models.calibrate import (
+    Calibration,
+    file_fingerprint,
+    fit_calibration,
+    fit_quality,
+    read_labels,
+)
 from redaes.models.net import CompactNet
 from redaes.models.scoring import compare
 from redaes.models.weights import load_weights
@@ -161,7 +167,6 @@ def calibrate_model(
     ``out`` holds the same tensors as ``model`` with ``calibration`` added to its config (an
     existing calibration of ``model`` is ignored: the fit uses raw scores).
     """
-    from redaes.models.calibrate import file_fingerprint, fit_calibration, fit_quality, read_labels
     from redaes.models.weights import save_weights
 
     rows = read_labels(labels)
