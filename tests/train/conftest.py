@@ -35,6 +35,8 @@ def tiny_sets(red: Path, out: Path, dropout: float = 0.1, **stage_kw: Any) -> li
         "model.input_size=32",
         "model.scaling=unit",
         f"model.dropout={dropout}",
+        "model.cache_trunk=false",
+        "augment.views=0",
     ]
     for stage in (1, 2, 3):
         base = {

@@ -15,8 +15,9 @@ import redaes.train.loop as loop
 from redaes.errors import ConfigError
 from redaes.models import CompactAssessor, load_assessor, read_config
 from redaes.train import load_config, losses, train_compact
-from redaes.train.config import StageConfig
+from redaes.train.config import AugmentConfig, StageConfig
 from redaes.train.data import load_pairs, paired_view
+from redaes.train.inputs import PixelInputs
 from redaes.train.report import read_log
 from tests.train.conftest import CONFIG, tiny_config
 
@@ -81,7 +82,9 @@ def test_three_stages_deterministic_and_loadable(tiny_red, tmp_path):
     assert isinstance(model, CompactAssessor)
     # anchoring: the median score of the training sources is the anchor value
     data = load_pairs(tiny_red, "train", 32)
-    s, _ = loop.predict(model.net, data.images[[g for g, _ in data.groups]], 32)
+    s, _ = loop.predict(
+        model.net, PixelInputs(data.images[[g for g, _ in data.groups]], 32, AugmentConfig())
+    )
     assert float(s.median()) == pytest.approx(5.0, abs=1e-4)
     # a different seed gives different stage-1 weights
     other = dataclasses.replace(tiny_config(tiny_red, tmp_path / "c"), seed=1)
@@ -171,8 +174,10 @@ def _full_objective(net, data, cfg, stage):
     """Stage 2's Bradley-Terry loss or stage 3's ranking reward on ALL training pairs/groups."""
     sc = cfg.stages[stage]
     if stage == 3:
-        return -loop.validate(net, data, cfg, sc)["ranking_reward"]
-    s, _ = loop.predict(net, data.images, 32)
+        return -loop.validate(net, data, PixelInputs(data.images, 32, cfg.augment), sc)[
+            "ranking_reward"
+        ]
+    s, _ = loop.predict(net, PixelInputs(data.images, 32, cfg.augment))
     d = s[torch.from_numpy(data.edt)] - s[torch.from_numpy(data.src)]
     delta, w = torch.from_numpy(data.delta), torch.from_numpy(data.weight)
     return float(losses.bradley_terry(d, delta, w, sc.margin_scale, sc.margin_max, sc.tie_eps))

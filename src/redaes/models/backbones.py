@@ -57,6 +57,33 @@ class Backbone(nn.Module):
         """The backbone's stages in input-to-output order (for partial fine-tuning)."""
         return [self]
 
+    def run_blocks(self, h: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        """Run blocks ``start..stop-1`` of :meth:`blocks` on ``h`` (block 0 takes scaled input)."""
+        raise ConfigError(f"backbone {self.name!r} cannot be run block by block")
+
+    def pool(self, h: torch.Tensor) -> torch.Tensor:
+        """The last block's feature map -> (N, dim) pooled features."""
+        return h.mean(dim=(2, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.run_blocks(scale_input(x, self.scaling), 0, len(self.blocks())))
+
+    def trunk(self, x: torch.Tensor, n_tail: int) -> torch.Tensor:
+        """Feature map before the last ``n_tail`` blocks; ``tail(trunk(x, n), n) == forward(x)``.
+
+        With the trunk frozen (and in eval mode) its output can be computed once per image and
+        cached, so training the tail costs only the tail (``train.inputs.CachedInputs``).
+        """
+        n = len(self.blocks())
+        if not 0 < n_tail <= n:
+            raise ConfigError(f"{self.name}: tail must be 1..{n} blocks, got {n_tail}")
+        return self.run_blocks(scale_input(x, self.scaling), 0, n - n_tail)
+
+    def tail(self, h: torch.Tensor, n_tail: int) -> torch.Tensor:
+        """The last ``n_tail`` blocks and the pooling on a :meth:`trunk` feature map."""
+        n = len(self.blocks())
+        return self.pool(self.run_blocks(h, n - n_tail, n))
+
     def train_last(self, n: int | None) -> None:
         """Freeze every parameter except those of the last ``n`` blocks (None: train all).
 
@@ -66,7 +93,11 @@ class Backbone(nn.Module):
         if n is None:
             return
         blocks = self.blocks()
-        keep = {id(p) for b in blocks[len(blocks) - n :] for p in b.parameters()} if n else set()
+        keep = (
+            {id(p) for b in blocks[max(0, len(blocks) - n) :] for p in b.parameters()}
+            if n
+            else set()
+        )
         for p in self.parameters():
             p.requires_grad_(id(p) in keep)
 
@@ -93,11 +124,16 @@ class TinyCNN(Backbone):
             nn.Flatten(),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(scale_input(x, self.scaling))
-
     def blocks(self) -> list[nn.Module]:
         return [m for m in self.net if isinstance(m, nn.Conv2d)]
+
+    def run_blocks(self, h: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        for i in range(start, stop):  # block i = convolution 2i + its ReLU 2i+1
+            h = self.net[2 * i + 1](self.net[2 * i](h))
+        return h
+
+    def pool(self, h: torch.Tensor) -> torch.Tensor:
+        return self.net[7](self.net[6](h))
 
 
 _LITE_SIZES = {0: 224, 1: 240, 2: 260}
@@ -155,9 +191,19 @@ class EfficientNetLite(Backbone):
             self.weights_sha256 = file_sha256(str(path))
         self.net = net
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        feats = self.net.extract_features(scale_input(x, self.scaling))
-        return feats.mean(dim=(2, 3))
+    def run_blocks(self, h: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        """The package's ``extract_features``, block by block (same drop-connect schedule)."""
+        n = self.net
+        count = len(n._blocks)
+        for i in range(start, stop):
+            if i == 0:
+                h = n._swish(n._bn0(n._conv_stem(h)))
+            elif i <= count:
+                rate = n._global_params.drop_connect_rate
+                h = n._blocks[i - 1](h, drop_connect_rate=rate * (i - 1) / count if rate else rate)
+            else:
+                h = n._swish(n._bn1(n._conv_head(h)))
+        return h
 
     def blocks(self) -> list[nn.Module]:
         """Stem, the MBConv blocks, then the 1x1 head convolution with its BatchNorm."""

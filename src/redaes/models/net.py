@@ -110,7 +110,15 @@ class CompactNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x`` (N, 3, S, S) in [0, 1] -> (unclamped score, std), both (N,)."""
-        out = self.head(self.dropout(self.backbone(x)))
+        return self.forward_features(self.backbone(x))
+
+    def forward_tail(self, h: torch.Tensor, n_tail: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Like :meth:`forward` from ``backbone.trunk(x, n_tail)`` (cached-trunk training)."""
+        return self.forward_features(self.backbone.tail(h, n_tail))
+
+    def forward_features(self, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pooled backbone features (N, dim) -> (unclamped score, std)."""
+        out = self.head(self.dropout(feats))
         score = out[:, 0] + self.offset
         std = F.softplus(out[:, 1]) + self.config.min_std
         return score, std

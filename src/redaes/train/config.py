@@ -41,6 +41,9 @@ class ModelSettings:
     min_std: float = 0.05
     freeze_bn: bool = True  # BatchNorm statistics stay at their ImageNet values
     train_last_blocks: int | None = None  # None: the whole backbone; N: only its last N blocks
+    # compute the frozen blocks once per image and view (needs augment.views, freeze_bn and
+    # train_last_blocks): a step then costs only the trained tail (train/inputs.py)
+    cache_trunk: bool = False
 
 
 @dataclass
@@ -50,6 +53,9 @@ class AugmentConfig:
     crop_min: float = 0.8  # smallest crop side as a fraction of the (square) image
     hflip: bool = True
     load_margin: float = 1.15  # training images are cached at input_size * load_margin
+    # 0: a fresh random crop per draw; K > 0: K fixed views per image (view 0 the whole image,
+    # view 1 its mirror, then seeded crops), one drawn per pair or group
+    views: int = 0
 
 
 @dataclass
@@ -142,6 +148,14 @@ def validate(cfg: TrainConfig, where: str = "config") -> None:
         raise ConfigError(f"{where}: augment.load_margin must be >= 1")
     if cfg.model.train_last_blocks is not None and cfg.model.train_last_blocks < 0:
         raise ConfigError(f"{where}: model.train_last_blocks must be >= 0 or null")
+    if a.views < 0:
+        raise ConfigError(f"{where}: augment.views must be >= 0")
+    m = cfg.model
+    if m.cache_trunk and not (a.views > 0 and m.freeze_bn and m.train_last_blocks):
+        raise ConfigError(
+            f"{where}: model.cache_trunk needs augment.views > 0, model.freeze_bn and "
+            "model.train_last_blocks >= 1 (only a frozen, fixed-view trunk can be cached)"
+        )
     if cfg.model.input_size < 16:
         raise ConfigError(f"{where}: model.input_size must be >= 16")
     for n, s in cfg.stages.items():

@@ -143,14 +143,22 @@ def paired_view(
     """
     x = imgs.float().div_(255.0)
     side = x.shape[-1]
-    if rng is not None:
-        frac = float(rng.uniform(aug.crop_min, 1.0))
-        c = max(8, round(side * frac))
-        top = int(rng.integers(0, side - c + 1))
-        left = int(rng.integers(0, side - c + 1))
-        x = x[..., top : top + c, left : left + c]
-        if aug.hflip and bool(rng.random() < 0.5):
-            x = x.flip(-1)
+    if rng is None:
+        return crop_resize(x, side, 0, 0, False, out_size)
+    frac = float(rng.uniform(aug.crop_min, 1.0))
+    c = max(8, round(side * frac))
+    top = int(rng.integers(0, side - c + 1))
+    left = int(rng.integers(0, side - c + 1))
+    return crop_resize(x, c, top, left, aug.hflip and bool(rng.random() < 0.5), out_size)
+
+
+def crop_resize(
+    x: torch.Tensor, c: int, top: int, left: int, flip: bool, out_size: int
+) -> torch.Tensor:
+    """Crop the ``c``-pixel square at (top, left) of float images, flip, resize to ``out_size``."""
+    x = x[..., top : top + c, left : left + c]
+    if flip:
+        x = x.flip(-1)
     if x.shape[-1] != out_size:
         x = F.interpolate(
             x, size=(out_size, out_size), mode="bilinear", antialias=True, align_corners=False

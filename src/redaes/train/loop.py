@@ -40,7 +40,8 @@ from redaes.models.net import CompactNet, ModelConfig
 from redaes.models.weights import load_weights, save_weights
 from redaes.train import losses
 from redaes.train.config import StageConfig, TrainConfig
-from redaes.train.data import PairTensors, load_pairs, paired_view
+from redaes.train.data import PairTensors, load_pairs
+from redaes.train.inputs import WHOLE, CachedInputs, Inputs, PixelInputs, view_boxes
 from redaes.train.parallel import Dist
 from redaes.train.report import plot_log, read_log
 
@@ -68,33 +69,36 @@ def model_config(cfg: TrainConfig) -> ModelConfig:
     )
 
 
-def set_train_mode(net: CompactNet, freeze_bn: bool) -> None:
+def set_train_mode(net: CompactNet, freeze_bn: bool, train_last: int | None = None) -> None:
+    """Train mode, except BatchNorm (``freeze_bn``) and the frozen blocks (as at inference)."""
     net.train()
     if freeze_bn:
         for mod in net.modules():
             if isinstance(mod, nn.modules.batchnorm._BatchNorm):
                 mod.eval()
+    if train_last is not None:
+        blocks = net.backbone.blocks()
+        for block in blocks[: max(0, len(blocks) - train_last)]:
+            block.eval()
 
 
 @torch.no_grad()
-def predict(
-    net: CompactNet, images: torch.Tensor, size: int, bs: int = 32
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Eval-mode unclamped scores and stds of cached uint8 images (no augmentation)."""
+def predict(net: CompactNet, inputs: Inputs, bs: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eval-mode unclamped scores and stds of every image, whole (no augmentation)."""
     net.eval()
     out_s, out_sd = [], []
-    for i in range(0, images.shape[0], bs):
-        s, sd = net(paired_view(images[i : i + bs], size, None, None))  # type: ignore[arg-type]
+    for x in inputs.whole(bs):
+        s, sd = inputs.forward(net, x)
         out_s.append(s)
         out_sd.append(sd)
     return torch.cat(out_s), torch.cat(out_sd)
 
 
 def validate(
-    net: CompactNet, val: PairTensors, cfg: TrainConfig, sc: StageConfig
+    net: CompactNet, val: PairTensors, val_in: Inputs, sc: StageConfig
 ) -> dict[str, float]:
     """Pair metrics and the stage-3 ranking reward on the validation split."""
-    s, sd = predict(net, val.images, cfg.model.input_size)
+    s, sd = predict(net, val_in)
     src, edt = torch.from_numpy(val.src), torch.from_numpy(val.edt)
     d, v = s[edt] - s[src], sd[edt] ** 2 + sd[src] ** 2
     metrics = losses.pair_metrics(d, v, torch.from_numpy(val.delta), sc.tie_eps)
@@ -117,6 +121,7 @@ def stage_loss(
     net: CompactNet,
     stage: int,
     data: PairTensors,
+    inputs: Inputs,
     cfg: TrainConfig,
     sc: StageConfig,
     rng: np.random.Generator,
@@ -128,15 +133,11 @@ def stage_loss(
     draws) and only this process's shard goes through the network; the shard's loss is scaled
     by its share of the batch so the mean of the N gradients is the full-batch gradient.
     """
-    size = cfg.model.input_size
     rank, world = (dist.rank, dist.world) if dist is not None else (0, 1)
     share = level_share = 1.0  # this shard's part of the batch's main and level terms
     if stage in (1, 2):
         pick = rng.choice(len(data), size=min(sc.batch_size, len(data)), replace=False)
-        views = [
-            paired_view(data.images[[data.src[p], data.edt[p]]], size, rng, cfg.augment)
-            for p in pick
-        ]
+        views = [inputs.draw([data.src[p], data.edt[p]], rng) for p in pick]
         if world > 1:
             w_all = data.weight[pick] * (
                 1.0 if stage == 1 else (np.abs(data.delta[pick]) >= sc.tie_eps)
@@ -145,7 +146,7 @@ def stage_loss(
             pick, views = pick[rank::world], views[rank::world]
             share = world * float(w_mine.sum() / w_all.sum()) if w_all.sum() > 0 else 1.0
             level_share = world * len(pick) / n_all
-        s, sd = net(torch.cat(views))
+        s, sd = inputs.forward(net, torch.cat(views))
         s_a, s_b, sd_a, sd_b = s[0::2], s[1::2], sd[0::2], sd[1::2]
         d, v = s_b - s_a, sd_a**2 + sd_b**2
         delta, w = torch.from_numpy(data.delta[pick]), torch.from_numpy(data.weight[pick])
@@ -162,8 +163,7 @@ def stage_loss(
             take = np.sort(
                 rng.choice(pairs, size=min(sc.group_size - 1, len(pairs)), replace=False)
             )
-            imgs = data.images[[s_img, *data.edt[take].tolist()]]
-            views.append(paired_view(imgs, size, rng, cfg.augment))
+            views.append(inputs.draw([s_img, *data.edt[take].tolist()], rng))
             tgt += [0.0, *data.delta[take].tolist()]
             tsd += [0.0, *data.delta_std[take].tolist()]
             gid += [int(g)] * (len(take) + 1)
@@ -175,7 +175,7 @@ def stage_loss(
             views = views[rank::world]
             tgt, tsd = [tgt[i] for i in mine], [tsd[i] for i in mine]
             gid, is_src = [gid[i] for i in mine], [is_src[i] for i in mine]
-        s, sd = net(torch.cat(views))
+        s, sd = inputs.forward(net, torch.cat(views))
         main = losses.listwise_loss(
             s, sd**2, torch.tensor(tgt), gid, torch.tensor(tsd), form=sc.reward, tie=sc.tie
         )
@@ -193,7 +193,7 @@ def anchor(net: CompactNet, data: PairTensors, cfg: TrainConfig) -> None:
         images = data.source_images
     else:
         images = data.images[torch.tensor([s for s, _ in data.groups])]
-    s, _ = predict(net, images, cfg.model.input_size)
+    s, _ = predict(net, PixelInputs(images, cfg.model.input_size, cfg.augment))
     median = float(s.median())
     net.config.anchor = {
         "method": "median_of_train_sources",
@@ -201,6 +201,53 @@ def anchor(net: CompactNet, data: PairTensors, cfg: TrainConfig) -> None:
         "offset": net.offset + cfg.anchor_value - median,
         "sources": int(images.shape[0]),
     }
+
+
+def build_net(cfg: TrainConfig, stage: int, init: Path | None) -> CompactNet:
+    """Stage ``stage``'s starting network: ``init``'s weights, or a fresh one (seeded)."""
+    torch.manual_seed(cfg.seed * 1009 + stage)
+    if init is None:
+        return CompactNet(model_config(cfg))
+    net = load_weights(init)
+    net.config.dropout = cfg.model.dropout
+    net.dropout.p = cfg.model.dropout
+    return net
+
+
+def pixel_inputs(
+    cfg: TrainConfig, train: PairTensors, val: PairTensors | None
+) -> tuple[Inputs, Inputs | None]:
+    """Augmented pixels for training, whole images for validation."""
+    size = cfg.model.input_size
+    val_in = PixelInputs(val.images, size, cfg.augment) if val is not None else None
+    return PixelInputs(train.images, size, cfg.augment, cfg.seed), val_in
+
+
+def cached_inputs(
+    cfg: TrainConfig,
+    train: PairTensors,
+    val: PairTensors | None,
+    first_stage: int,
+    init: Path | None,
+    progress: Any = None,
+) -> tuple[Inputs, Inputs | None]:
+    """Trunk features of the training images under the fixed views (and of the validation
+    images, whole), computed with the trunk ``first_stage`` starts from, cached on disk (the
+    trunk is frozen, so every later stage has the same one)."""
+    net = build_net(cfg, first_stage, init)
+    n_tail = cfg.model.train_last_blocks
+    assert n_tail  # checked by the config
+    size, where = cfg.model.input_size, Path(cfg.out_dir) / "trunk_cache"
+    boxes = view_boxes(cfg.augment.views, cfg.augment, cfg.seed)
+    train_in = CachedInputs(
+        net, train.images, size, boxes, n_tail, where, train.fingerprint, progress
+    )
+    val_in = None
+    if val is not None:
+        val_in = CachedInputs(
+            net, val.images, size, [WHOLE], n_tail, where, val.fingerprint, progress
+        )
+    return train_in, val_in
 
 
 def _save_ckpt(path: Path, payload: dict[str, Any]) -> None:
@@ -222,20 +269,19 @@ def run_stage(
     init: Path | None,
     progress: Any = None,
     dist: Dist | None = None,
+    inputs: tuple[Inputs, Inputs | None] | None = None,
 ) -> Path:
-    """Train one stage (resuming if a checkpoint exists); return its weights file."""
+    """Train one stage (resuming if a checkpoint exists); return its weights file.
+
+    ``inputs`` are the (train, validation) network inputs; default: :class:`PixelInputs`.
+    """
     dist = dist or Dist()
+    train_in, val_in = inputs or pixel_inputs(cfg, train, val)
     sc = cfg.stages[stage]
     sdir = Path(cfg.out_dir) / f"stage{stage}"
     sdir.mkdir(parents=True, exist_ok=True)
     ckpt, log, final = sdir / "ckpt.pt", sdir / "log.jsonl", sdir / "model.safetensors"
-    torch.manual_seed(cfg.seed * 1009 + stage)
-    if init is None:
-        net = CompactNet(model_config(cfg))
-    else:
-        net = load_weights(init)
-        net.config.dropout = cfg.model.dropout
-        net.dropout.p = cfg.model.dropout
+    net = build_net(cfg, stage, init)
     recipe = cfg.to_dict()
     net.backbone.train_last(cfg.model.train_last_blocks)
     params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
@@ -271,8 +317,8 @@ def run_stage(
         torch.manual_seed(int(rng.integers(2**62)))
         for group in opt.param_groups:
             group["lr"] = lr_at(step, sc) * group["lr_mult"]
-        set_train_mode(net, cfg.model.freeze_bn)
-        loss, parts = stage_loss(net, stage, train, cfg, sc, rng, dist)
+        set_train_mode(net, cfg.model.freeze_bn, cfg.model.train_last_blocks)
+        loss, parts = stage_loss(net, stage, train, train_in, cfg, sc, rng, dist)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         dist.mean_grads([p for _, p in params])
@@ -295,8 +341,13 @@ def run_stage(
                     **({"processes": dist.world} if dist.world > 1 else {}),
                 },
             )
-        if dist.main and val is not None and (step % sc.eval_every == 0 or last):
-            _log(log, {"stage": stage, "step": step, "val": validate(net, val, cfg, sc)})
+        if (
+            dist.main
+            and val is not None
+            and val_in is not None
+            and (step % sc.eval_every == 0 or last)
+        ):
+            _log(log, {"stage": stage, "step": step, "val": validate(net, val, val_in, sc)})
         if dist.main and (step % sc.ckpt_every == 0 or last):
             _save_ckpt(
                 ckpt,
@@ -357,8 +408,12 @@ def train_compact(cfg: TrainConfig, stages: Sequence[int] = (1, 2, 3)) -> Path:
     from rich.progress import Progress
 
     with Progress(disable=not (cfg.progress and dist.main), transient=True) as progress:
+        if cfg.model.cache_trunk:
+            inputs = cached_inputs(cfg, train, val, first, init, progress)
+        else:
+            inputs = pixel_inputs(cfg, train, val)
         for stage in sorted(stages):
-            init = run_stage(cfg, stage, train, val, init, progress, dist)
+            init = run_stage(cfg, stage, train, val, init, progress, dist, inputs)
     assert init is not None
     final = out / "model.safetensors"
     if dist.main:
