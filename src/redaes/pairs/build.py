@@ -35,12 +35,17 @@ from redaes.errors import ConfigError, DataError
 from redaes.imageio import atomic_write_bytes
 from redaes.pairs.engines import check_engine, create_engine
 from redaes.pairs.plan import SPLITS, PairPlan, Planner, Source
-from redaes.pairs.preflight import check_judges, check_out_folder, scan_sources
+from redaes.pairs.preflight import (
+    check_generative,
+    check_judges,
+    check_out_folder,
+    scan_sources,
+)
 from redaes.pairs.reasoning import direction
 from redaes.pairs.render import BlockReport, BuildSpec
 from redaes.pairs.storage import (
-    COLUMNS,
     card_text,
+    columns,
     is_complete,
     pair_schema,
     read_table,
@@ -121,6 +126,7 @@ def build(
     # everything that can refuse the request does so before anything is written
     Planner(plan, sources, seed)  # op names, restore_ops
     check_judges(spec)
+    check_generative(plan)
     key = _spec_key(plan, sources, seed, n_pairs)
     state_path = out_dir / STATE_FILE
     if state_path.exists():
@@ -310,7 +316,8 @@ def _publish(
             stale.unlink()
     buffers: dict[str, list[pa.Table]] = {s: [] for s in n_shards}
     written: dict[str, int] = dict.fromkeys(n_shards, 0)
-    schema = pair_schema()
+    generative = bool(spec.plan.generative_pipeline)
+    schema = pair_schema(generative=generative)
     seen: set[str] = set()
 
     def flush(split: str, final: bool) -> None:
@@ -322,7 +329,7 @@ def _publish(
             written[split] += 1
         buffers[split] = [table] if table is not None and table.num_rows else []
 
-    names = [n for n, _ in COLUMNS]
+    names = [n for n, _ in columns(generative)]
     for b, n in take:
         table = read_table(spec.block_path(b)).slice(0, n)
         ids = table.column("pair_id").to_pylist()
@@ -383,7 +390,15 @@ def _summary(
         "skipped_images": sorted(set(bad_files) | set(bad_sources)),
         "sources": len(spec.sources),
         "seed": spec.seed,
-    }
+    } | (_generative_summary(reports, out_dir) if spec.plan.generative_pipeline else {})
+
+
+def _generative_summary(reports: dict[int, BlockReport], out_dir: Path) -> dict[str, Any]:
+    """Generative builds only: pairs with a generative step and the guard's rejections."""
+    n = 0
+    for f in sorted((out_dir / "data").glob("*.parquet")):
+        n += sum(bool(g) for g in read_table(f, ["generative"]).column("generative").to_pylist())
+    return {"generative_pairs": n, "dropped_guard": sum(r.guard_rejected for r in reports.values())}
 
 
 def with_overrides(plan: PairPlan, **changes: Any) -> PairPlan:

@@ -116,6 +116,16 @@ def _default_op_positive_prob() -> dict[str, float]:
 
 
 _RESTORE_FIELDS = ("restore_prob", "restore_ops")
+_GENERATIVE_FIELDS = (
+    "generative_pipeline",
+    "generative_ops",
+    "generative_share",
+    "generative_mapping",
+    "generative_options",
+    "guard_min_ssim",
+    "guard_side",
+)
+"""Left out of the fingerprint without a ``generative_pipeline`` (default ids unchanged)."""
 _OPTIONAL_FIELDS: dict[str, object] = {
     "op_strength": {},
     "op_positive_prob": {},
@@ -219,6 +229,39 @@ class PairPlan:
         default=8, metadata={"help": "candidate units per work block (resume granularity)"}
     )
     rows_per_shard: int = field(default=500, metadata={"help": "rows per final Parquet shard"})
+    generative_pipeline: str = field(
+        default="",
+        metadata={
+            "help": "local diffusers editing pipeline folder that renders the generative "
+            "instruction ops gen:<id> (pip install 'redaes[generative]'); '' = none"
+        },
+    )
+    generative_ops: dict[str, float] = field(
+        default_factory=dict,
+        metadata={"help": "gen:<id> -> weight among generative ops; empty = all, weight 1"},
+    )
+    generative_share: float = field(
+        default=0.3, metadata={"help": "probability that a drawn op is a generative op"}
+    )
+    generative_mapping: dict[str, list[float]] = field(
+        default_factory=dict,
+        metadata={
+            "help": "strength -> pipeline controls overrides ([value at |s| = 0, at 1]): "
+            "image_guidance, text_guidance, steps, denoise (see docs/generative.md)"
+        },
+    )
+    generative_options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={"help": "adapter options: adapter, device, offload, batch_size, dtype"},
+    )
+    guard_min_ssim: float = field(
+        default=0.35,
+        metadata={
+            "help": "content guard: drop generative pairs whose luminance SSIM (source vs "
+            "edited, downscaled) is below this; -1 = keep all"
+        },
+    )
+    guard_side: int = field(default=64, metadata={"help": "long side (px) of the guard's SSIM"})
 
     def __post_init__(self) -> None:
         self.validate()
@@ -268,6 +311,12 @@ class PairPlan:
             isinstance(o, str) for o in self.restore_ops
         ):
             raise bad("restore_ops", "must be a list of op names")
+        if not 0.0 <= float(self.generative_share) <= 1.0:
+            raise bad("generative_share", "must be a probability in [0, 1]")
+        if not -1.0 <= float(self.guard_min_ssim) <= 1.0 or self.guard_side < 8:
+            raise bad("guard_min_ssim", "needs -1 <= guard_min_ssim <= 1 and guard_side >= 8")
+        if any(w < 0 for w in self.generative_ops.values()):
+            raise bad("generative_ops", "weights must be >= 0")
 
     # -- (de)serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -313,6 +362,9 @@ class PairPlan:
         data = self.to_dict()
         if not self.restore_prob:  # no restoration: the same ids as a plan without the fields
             for name in _RESTORE_FIELDS:
+                data.pop(name)
+        if not self.generative_pipeline:
+            for name in _GENERATIVE_FIELDS:
                 data.pop(name)
         for name, value in _OPTIONAL_FIELDS.items():
             if data.get(name) == value:
@@ -385,8 +437,13 @@ class Planner:
         if op_info is None:
             from redaes.edits import list_edits
 
-            op_info = {i.name: i.signed for i in list_edits()}
+            op_info = {i.name: i.signed for i in list_edits() if not i.name.startswith("gen:")}
         weights = plan.ops or dict.fromkeys(op_info, 1.0)
+        if plan.generative_pipeline:  # the gen:<id> ops join with generative_share of the mass
+            from redaes.edits.generative import generative_weights
+
+            gen_info, weights = generative_weights(plan, weights)
+            op_info = op_info | gen_info
         for name in [*weights, *plan.op_strength, *plan.op_positive_prob]:
             if name not in op_info:
                 from redaes.edits import EDIT_OPS

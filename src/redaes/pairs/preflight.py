@@ -1,4 +1,5 @@
-"""Checks a build makes before it writes anything: usable sources, the output folder, judges.
+"""Checks a build makes before it writes anything: usable sources, the output folder, judges,
+and the generative pipeline folder when the plan names one (:func:`check_generative`).
 
 :func:`scan_sources` decodes every photo once, so a folder of truncated files is refused at the
 start instead of after thousands of candidates; :func:`check_out_folder` refuses an output
@@ -16,7 +17,7 @@ from PIL import Image
 
 from redaes.errors import ConfigError, DataError, RedaesError
 from redaes.imageio import iter_image_files, max_pixels
-from redaes.pairs.plan import Source
+from redaes.pairs.plan import PairPlan, Source
 from redaes.pairs.render import BuildSpec
 
 log = logging.getLogger(__name__)
@@ -91,3 +92,16 @@ def check_judges(spec: BuildSpec) -> None:
             f"judges {', '.join(spec.plan.judges)}: cannot create them "
             f"({type(exc).__name__}: {exc})"
         ) from None
+
+
+def check_generative(plan: PairPlan) -> None:
+    """A plan naming ``generative_pipeline`` needs ``diffusers`` and a readable local pipeline
+    folder (one clear error now, before any block; the weights load in the workers)."""
+    if not plan.generative_pipeline:
+        return
+    from redaes.edits.generative import pipeline_class_name, require_diffusers
+    from redaes.edits.generative.adapters import StrengthMapping
+
+    pipeline_class_name(plan.generative_pipeline)
+    require_diffusers()
+    StrengthMapping.from_dict(plan.generative_mapping)

@@ -59,6 +59,8 @@ class BlockReport:
     disagree: int = 0
     uninformative: int = 0
     """pairs dropped because ``|delta| < delta_std`` (plan ``drop_uninformative``)"""
+    guard_rejected: int = 0
+    """generative pairs dropped by the content guard (luminance SSIM below ``guard_min_ssim``)"""
     bad_sources: list[str] = field(default_factory=list)
     judge_errors: dict[str, int] = field(default_factory=dict)
     """``"judge: error" -> pairs`` for the pairs dropped because judges failed (10 kept)."""
@@ -180,6 +182,40 @@ def _render_unit(spec: BuildSpec, src: _Loaded, pairs: list[PlannedPair]) -> lis
     return [EditChain(p.edits())(src.tensor, p.seed) for p in pairs]
 
 
+def setup_generative(plan: PairPlan) -> None:
+    """Register the ``gen:<id>`` ops and point them at the plan's pipeline (this process)."""
+    from redaes.edits.generative import (
+        StrengthMapping,
+        configure_generative,
+        register_generative_ops,
+    )
+
+    options = dict(plan.generative_options)
+    adapter = str(options.pop("adapter", "auto"))
+    register_generative_ops()
+    mapping = StrengthMapping.from_dict(plan.generative_mapping)
+    configure_generative(plan.generative_pipeline, mapping, adapter=adapter, **options)
+
+
+def _guard(
+    spec: BuildSpec, report: BlockReport, staged: list[tuple[PlannedPair, _Loaded, torch.Tensor]]
+) -> tuple[list[tuple[PlannedPair, _Loaded, torch.Tensor]], dict[int, float]]:
+    """Drop the generative pairs the content guard rejects; ``id(pp) -> ssim`` of the others."""
+    from redaes.edits.generative import ContentGuard, is_generative
+
+    guard = ContentGuard(spec.plan.guard_min_ssim, spec.plan.guard_side)
+    kept, ssim = [], {}
+    for pp, src, ed in staged:
+        if any(is_generative(op) and s != 0 for op, s in pp.steps):
+            ok, value = guard.check(src.tensor, ed)
+            if not ok:
+                report.guard_rejected += 1
+                continue
+            ssim[id(pp)] = value
+        kept.append((pp, src, ed))
+    return kept, ssim
+
+
 def _count_judge_errors(report: BlockReport, results: list[Any]) -> None:
     for r in results:
         if not r.ok:
@@ -240,13 +276,16 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
     from redaes.edits import EditChain
     from redaes.judges import PairContext
 
+    generative = bool(spec.plan.generative_pipeline)
+    if generative:
+        setup_generative(spec.plan)
     planner = Planner(spec.plan, list(spec.sources), spec.seed)
     planned = planner.plan_block(block)
     report = BlockReport(block=block, candidates=len(planned))
     units: dict[int, list[PlannedPair]] = {}
     for pp in planned:
         units.setdefault(pp.unit, []).append(pp)
-    staged: list[tuple[PlannedPair, _Loaded, Image.Image]] = []
+    staged_t: list[tuple[PlannedPair, _Loaded, torch.Tensor]] = []
     for pairs in units.values():
         src = _load_source(spec, pairs[0].source, pairs[0].base)
         if isinstance(src, str):
@@ -259,7 +298,11 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
             log.warning("render failed for unit %d (%s): %s", pairs[0].unit, pairs[0].edits(), exc)
             report.render_failed += len(pairs)
             continue
-        staged.extend((pp, src, tensor_to_pil(t)) for pp, t in zip(pairs, edited, strict=True))
+        staged_t.extend((pp, src, t) for pp, t in zip(pairs, edited, strict=True))
+    ssim: dict[int, float] = {}
+    if generative:
+        staged_t, ssim = _guard(spec, report, staged_t)
+    staged = [(pp, src, tensor_to_pil(t)) for pp, src, t in staged_t]
     items = [
         (
             src.image,
@@ -310,6 +353,14 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
         src_name = source.sha256[:16]
         if pp.base:  # a degraded copy: its own file name
             src_name += "-" + hashlib.sha256(repr(pp.base).encode()).hexdigest()[:8]
+        extra: dict[str, Any] = {}
+        if generative:
+            from redaes.edits.generative import generative_records
+
+            records = generative_records(pp.edits(), pp.seed)
+            for r in records:
+                r["controls"] = json.dumps(r["controls"], sort_keys=True)
+            extra = {"generative": records, "guard_ssim": ssim.get(id(pp))}
         rows.append(
             {
                 "pair_id": pair_id,
@@ -333,11 +384,12 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
                 "unit": pp.unit,
                 "member": pp.member,
             }
+            | extra
         )
     report.kept = len(rows)
     report.bad_sources = sorted(set(report.bad_sources))
     report.seconds = time.perf_counter() - t0
-    table = rows_to_table(rows, work=True)
+    table = rows_to_table(rows, work=True, generative=generative)
     meta = dict(table.schema.metadata or {})
     meta[REPORT_KEY] = report.to_json().encode()
     write_table(table.replace_schema_metadata(meta), path)

@@ -64,6 +64,27 @@ restoration pair (``[]`` for a plain pair); ``source_id`` is always the ORIGINAL
 ``informative`` is ``|delta| >= delta_std``: the judged difference is larger than its uncertainty.
 """
 
+GENERATIVE_TYPE = pa.struct(
+    [
+        ("step", pa.int64()),
+        ("op", pa.string()),
+        ("instruction_id", pa.string()),
+        ("instruction", pa.string()),
+        ("library_version", pa.string()),
+        ("pipeline_class", pa.string()),
+        ("weights_id", pa.string()),
+        ("seed", pa.int64()),
+        ("controls", pa.string()),
+    ]
+)
+GENERATIVE_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("generative", pa.list_(GENERATIVE_TYPE)),
+    ("guard_ssim", pa.float64()),
+]
+"""Columns of builds whose plan names a ``generative_pipeline`` (absent otherwise): one record
+per generative step of ``edits`` (instruction text, pipeline class, weights hash, seed, the
+controls as JSON) and the content guard's luminance SSIM (``null`` without generative steps)."""
+
 # Work-block bookkeeping columns (dropped from the published shards).
 WORK_COLUMNS: list[tuple[str, pa.DataType]] = [("unit", pa.int64()), ("member", pa.int64())]
 
@@ -72,8 +93,13 @@ def _value(dtype: str) -> dict[str, Any]:
     return {"dtype": dtype, "_type": "Value"}
 
 
-def hf_features() -> dict[str, Any]:
-    """The ``datasets`` feature dict of :data:`COLUMNS` (JSON form, list = sequence)."""
+def columns(generative: bool = False) -> list[tuple[str, pa.DataType]]:
+    """:data:`COLUMNS`, plus :data:`GENERATIVE_COLUMNS` for a generative build."""
+    return COLUMNS + (GENERATIVE_COLUMNS if generative else [])
+
+
+def hf_features(generative: bool = False) -> dict[str, Any]:
+    """The ``datasets`` feature dict of :func:`columns` (JSON form, list = sequence)."""
     judge = {
         "judge": _value("string"),
         "delta": _value("float64"),
@@ -84,7 +110,7 @@ def hf_features() -> dict[str, Any]:
         "ok": _value("bool"),
         "error": _value("string"),
     }
-    return {
+    out = {
         "pair_id": _value("string"),
         "source_id": _value("string"),
         "source_path": _value("string"),
@@ -104,18 +130,28 @@ def hf_features() -> dict[str, Any]:
         "width": _value("int64"),
         "height": _value("int64"),
     }
+    if generative:
+        record = {
+            n: _value("int64" if n in ("step", "seed") else "string")
+            for n in (f.name for f in GENERATIVE_TYPE)
+        }
+        out |= {"generative": [record], "guard_ssim": _value("float64")}
+    return out
 
 
-def pair_schema(work: bool = False) -> pa.Schema:
-    """Arrow schema with the ``huggingface`` feature metadata (``work`` adds bookkeeping)."""
-    cols = COLUMNS + (WORK_COLUMNS if work else [])
-    meta = {"huggingface": json.dumps({"info": {"features": hf_features()}})}
+def pair_schema(work: bool = False, generative: bool = False) -> pa.Schema:
+    """Arrow schema with the ``huggingface`` feature metadata (``work`` adds bookkeeping,
+    ``generative`` the :data:`GENERATIVE_COLUMNS`)."""
+    cols = columns(generative) + (WORK_COLUMNS if work else [])
+    meta = {"huggingface": json.dumps({"info": {"features": hf_features(generative)}})}
     return pa.schema([pa.field(n, t) for n, t in cols], metadata=meta)
 
 
-def rows_to_table(rows: list[dict[str, Any]], work: bool = False) -> pa.Table:
+def rows_to_table(
+    rows: list[dict[str, Any]], work: bool = False, generative: bool = False
+) -> pa.Table:
     """Rows (dicts with every column) -> a table with :func:`pair_schema`."""
-    return pa.Table.from_pylist(rows, schema=pair_schema(work))
+    return pa.Table.from_pylist(rows, schema=pair_schema(work, generative))
 
 
 def write_table(table: pa.Table, path: str | Path) -> None:
@@ -238,6 +274,7 @@ def card_text(
     import yaml
 
     prov = provenance(plan)
+    generative = bool(plan.get("generative_pipeline"))
 
     splits = [s for s in ("train", "validation", "test") if counts.get(s, 0) > 0]
     header = {
@@ -248,7 +285,7 @@ def card_text(
             }
         ],
         "dataset_info": {
-            "features": [_card_feature(k, v) for k, v in hf_features().items()],
+            "features": [_card_feature(k, v) for k, v in hf_features(generative).items()],
             "splits": [
                 {
                     "name": s,
@@ -268,7 +305,14 @@ def card_text(
         if informative is not None
         else ""
     )
-    schema_lines = "\n".join(f"| `{n}` | `{t}` |" for n, t in COLUMNS)
+    if generative:
+        info_line += (
+            f"\n\nGenerative edits (`generative` records the instruction, pipeline class, "
+            f"weights hash and seed of each): {summary.get('generative_pairs', 0)} pairs; the "
+            f"content guard (luminance SSIM >= {plan.get('guard_min_ssim')}) dropped "
+            f"{summary.get('dropped_guard', 0)} edits."
+        )
+    schema_lines = "\n".join(f"| `{n}` | `{t}` |" for n, t in columns(generative))
     return (
         "---\n"
         + yaml.safe_dump(header, sort_keys=False)

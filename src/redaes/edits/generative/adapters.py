@@ -160,6 +160,16 @@ def _weights_id(root: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
     return "sha256:" + h.hexdigest()[:20]
 
 
+def _dtype_key() -> str:
+    """``dtype`` where diffusers takes it (newer releases deprecate ``torch_dtype``)."""
+    try:
+        from diffusers.utils import deprecation_utils
+
+        return "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
+    except ImportError:
+        return "torch_dtype"
+
+
 def _round_size(h: int, w: int, multiple: int) -> tuple[int, int]:
     return max(multiple, h // multiple * multiple), max(multiple, w // multiple * multiple)
 
@@ -178,7 +188,6 @@ class PipelineAdapter:
     """
 
     name: ClassVar[str] = "base"
-    size_multiple: ClassVar[int] = 8
 
     def __init__(
         self,
@@ -213,9 +222,9 @@ class PipelineAdapter:
         cls = getattr(diffusers, self.pipeline_class, None) or diffusers.DiffusionPipeline
         try:
             pipe = cls.from_pretrained(
-                str(self.folder), local_files_only=True, torch_dtype=torch_dtype
+                str(self.folder), local_files_only=True, **{_dtype_key(): torch_dtype}
             )
-        except (OSError, ValueError, EnvironmentError) as exc:
+        except (OSError, ValueError) as exc:
             raise PipelineUnavailable(
                 f"{self.folder}: cannot load {self.pipeline_class} from the local folder "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
@@ -228,6 +237,7 @@ class PipelineAdapter:
         self.offload = bool(device == "cuda" and offload)
         self.pipe = pipe
         self.weights_id = weights_id(self.folder)
+        self.size_multiple = 8
         self._params = set(inspect.signature(pipe.__call__).parameters)
         factor = getattr(pipe, "vae_scale_factor", None)
         if isinstance(factor, int) and factor > 0:

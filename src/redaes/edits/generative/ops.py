@@ -17,6 +17,7 @@ with ``create_edit("gen:golden_hour", pipeline="FOLDER")``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -277,8 +278,37 @@ def rerender_row(
                     f"pair {row.get('pair_id')} was rendered with weights {rec['weights_id']}, "
                     f"the pipeline in {adapter.folder} has {adapter.weights_id}"
                 )
-            controls = EditControls.from_dict(rec["controls"])
+            raw = rec["controls"]  # a dict, or its JSON text as stored in the Parquet rows
+            controls = EditControls.from_dict(json.loads(raw) if isinstance(raw, str) else raw)
             x = adapter.edit(x[None], rec["instruction"], controls, [int(rec["seed"])])[0]
         else:
             x = create_edit(name)(x, strength, seed + k)
     return x
+
+
+def generative_weights(
+    plan: Any, weights: dict[str, float]
+) -> tuple[dict[str, bool], dict[str, float]]:
+    """Planner support: ``(name -> signed, weights)`` with the plan's generative ops added.
+
+    ``plan.generative_ops`` (``gen:<id>`` or ``<id>`` -> weight; empty = every library entry
+    at weight 1) is scaled so that generative ops get ``plan.generative_share`` of the total
+    sampling mass of ``weights`` (``share = 1``: generative ops only). Pure: no pipeline loaded.
+    """
+    library = load_library()
+    chosen = plan.generative_ops or dict.fromkeys(library.ids(), 1.0)
+    raw: dict[str, float] = {}
+    info: dict[str, bool] = {}
+    for key, w in chosen.items():
+        item = library.get(str(key))
+        raw[item.op_name] = float(w)
+        info[item.op_name] = item.counterpart is not None
+    share = float(plan.generative_share)
+    base = {k: float(v) for k, v in weights.items() if not is_generative(k)}
+    total_base, total_gen = sum(base.values()), sum(raw.values())
+    if total_gen <= 0 or share <= 0:
+        return info, base
+    if share >= 1 or total_base <= 0:
+        return info, raw | dict.fromkeys(base, 0.0)
+    scale = share / (1 - share) * total_base / total_gen
+    return info, base | {k: v * scale for k, v in raw.items()}
