@@ -126,15 +126,22 @@ def test_bad_weights_files_are_one_line_errors(tmp_path):
         load_assessor(mismatched)
 
 
-def test_load_assessor_names_and_default():
-    assert load_assessor("brisque").name == "brisque"
-    from redaes.models import default_weights_path
+def test_load_assessor_names_and_the_shipped_default(monkeypatch):
+    import redaes.models.assessor as assessor_mod
+    from redaes.models import default_weights_path, read_config
 
-    if default_weights_path() is None:  # until default weights ship, the error says what to do
-        with pytest.raises(ConfigError, match="redaes train compact"):
-            load_assessor()
-    else:
-        assert isinstance(load_assessor(), CompactAssessor)
+    assert load_assessor("brisque").name == "brisque"
+    shipped = default_weights_path()
+    assert shipped is not None and shipped.stat().st_size < 25 * 2**20
+    cfg = read_config(shipped)
+    assert cfg["backbone"] == "efficientnet-lite0" and cfg["recipe"]["stage"] == 3
+    assert cfg["anchor"]["method"] == "median_of_train_sources" and cfg["data"]["train"]["pairs"]
+    model = load_assessor()
+    assert isinstance(model, CompactAssessor)
+    # without shipped weights the error says what to do
+    monkeypatch.setattr(assessor_mod, "default_weights_path", lambda: None)
+    with pytest.raises(ConfigError, match="redaes train compact"):
+        load_assessor()
 
 
 def test_weights_file_has_the_usual_mode(tmp_path):
