@@ -52,5 +52,8 @@ def compact_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``redaes train``."""
+    """Add ``redaes train`` (``compact``, and ``mllm`` from :mod:`redaes.cli.train_mllm_cmds`)."""
+    from redaes.cli.train_mllm_cmds import attach
+
+    attach(train_app)
     app.add_typer(train_app, name="train")

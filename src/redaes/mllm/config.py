@@ -54,7 +54,24 @@ class StageConfig:
         default="fidelity", metadata={"help": "Stage 3 reward: fidelity or fidelity-delta."}
     )
     format_weight: float = field(default=0.5, metadata={"help": "Weight of the format reward."})
+    steps_per_generation: int | None = field(
+        default=None,
+        metadata={"help": "GRPO: optimiser steps per generation batch (None: grad_accum)."},
+    )
+    max_length: int | None = field(
+        default=None, metadata={"help": "SFT: truncate sequences to N tokens (None: never)."}
+    )
+    save_steps: int = field(default=100, metadata={"help": "Checkpoint every N steps."})
+    save_total_limit: int | None = field(
+        default=3, metadata={"help": "Keep at most N checkpoints (None: all)."}
+    )
     use_vllm: bool = field(default=False, metadata={"help": "vLLM generation (if installed)."})
+    vllm_mode: str = field(
+        default="colocate", metadata={"help": "vLLM mode: colocate or server (trl vllm-serve)."}
+    )
+    vllm_gpu_memory_utilization: float = field(
+        default=0.3, metadata={"help": "Colocated vLLM: fraction of GPU memory."}
+    )
     seed: int = field(default=0, metadata={"help": "Random seed."})
     lora: LoraSettings = field(default_factory=LoraSettings, metadata={"help": "LoRA (peft)."})
 
@@ -65,6 +82,8 @@ class StageConfig:
             raise ConfigError(f"unknown reward_form {self.reward_form!r}")
         if self.stage > 1 and self.num_generations < 2:
             raise ConfigError("GRPO stages need num_generations >= 2")
+        if self.vllm_mode not in ("colocate", "server"):
+            raise ConfigError(f"vllm_mode must be colocate or server, got {self.vllm_mode!r}")
 
 
 def _build(cls: Any, data: dict[str, Any], where: str) -> Any:
@@ -81,14 +100,38 @@ def _build(cls: Any, data: dict[str, Any], where: str) -> Any:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def load_stage_config(path: str | Path, **overrides: Any) -> StageConfig:
-    """The stage config of YAML file ``path``, with ``overrides`` applied on top."""
+def apply_sets(data: dict[str, Any], sets: list[str]) -> dict[str, Any]:
+    """``data`` with ``KEY=VALUE`` / ``lora.KEY=VALUE`` overrides (values parsed as YAML)."""
+    out = dict(data)
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        parts = key.strip().split(".")
+        target = out
+        for part in parts[:-1]:
+            child = target.get(part)
+            target[part] = dict(child) if isinstance(child, dict) else {}
+            target = target[part]
+        target[parts[-1]] = value
+    return out
+
+
+def load_stage_config(
+    path: str | Path, sets: list[str] | None = None, **overrides: Any
+) -> StageConfig:
+    """The stage config of YAML file ``path`` with ``sets`` (``KEY=VALUE``) and ``overrides``."""
     try:
         data = yaml.safe_load(Path(path).read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config must be a mapping")
+    data = apply_sets(data, list(sets or []))
     data.update({k: v for k, v in overrides.items() if v is not None})
     config: StageConfig = _build(StageConfig, data, str(path))
     return config
