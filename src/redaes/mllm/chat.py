@@ -30,7 +30,7 @@ CHAT_TEMPLATE = (
 )
 
 
-class ImageQwenProcessor(Qwen2VLProcessor):  # type: ignore[misc]
+class ImageQwenProcessor(Qwen2VLProcessor):
     """``Qwen2VLProcessor`` with an image processor and a tokenizer only (no video)."""
 
     def __init__(

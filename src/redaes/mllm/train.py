@@ -202,7 +202,7 @@ def latest_checkpoint(out_dir: str | Path) -> str | None:
 def _log_callback(path: Path) -> Any:
     from transformers import TrainerCallback
 
-    class JsonlLog(TrainerCallback):  # type: ignore[misc]
+    class JsonlLog(TrainerCallback):
         """Appends every trainer log (loss, rewards/...) to ``log.jsonl`` as it happens."""
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
