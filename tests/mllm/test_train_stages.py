@@ -54,21 +54,22 @@ def test_stage1_sft_changes_weights_and_resumes(
     assert [r["step"] for r in _log(out) if "loss" in r] == [1, 2, 3]
 
 
-def test_stage3_grpo_logs_rewards_and_reloads(
-    tiny_mllm: Path, exports: Path, tmp_path: Path
+@pytest.mark.parametrize(("stage", "reward"), [(2, "pair_delta"), (3, "ranking_consistency")])
+def test_grpo_stage_logs_rewards_and_reloads(
+    tiny_mllm: Path, exports: Path, tmp_path: Path, stage: int, reward: str
 ) -> None:
     from PIL import Image
 
     from redaes.mllm.assessor import MllmAssessor
 
-    out = tmp_path / "run3"
+    out = tmp_path / f"run{stage}"
     cfg = write_config(
-        tmp_path / "s3.yaml", 3, tiny_mllm, exports / "s3", out, lora={"enabled": False}
+        tmp_path / "g.yaml", stage, tiny_mllm, exports / f"s{stage}", out, lora={"enabled": False}
     )
-    assert main(["train", "mllm", "--stage", "3", "--config", str(cfg)]) == 0
+    assert main(["train", "mllm", "--stage", str(stage), "--config", str(cfg)]) == 0
     rows = [r for r in _log(out) if "reward" in r]
     assert len(rows) == 2
-    assert all("rewards/format/mean" in r and "rewards/ranking_consistency/mean" in r for r in rows)
+    assert all("rewards/format/mean" in r and f"rewards/{reward}/mean" in r for r in rows)
     scorer = MllmAssessor(out, mode="fast", min_pixels=3136, max_pixels=3136)
     (score,) = scorer.score([Image.new("RGB", (64, 64), "red")])
     assert 0.0 <= score <= 10.0
