@@ -153,3 +153,24 @@ def test_missing_pipeline_folder_fails_before_writing(photos: Path, tmp_path: Pa
     with pytest.raises(ConfigError, match=r"generative pipeline folder .* not found"):
         build(photos, tmp_path / "red", 4, plan, plugins=[PLUGIN])
     assert not (tmp_path / "red").exists()
+
+
+def test_worker_processes_publish_identical_shards(
+    photos: Path,
+    tmp_path: Path,
+    ip2p_folder: Path,  # noqa: F811
+    gen_registry: None,  # noqa: F811
+) -> None:
+    """Spawned workers (1 torch thread) render the same bytes as the main process."""
+    plan = fast_plan(
+        generative_pipeline=str(ip2p_folder),
+        guard_min_ssim=-1.0,
+        **dict(GEN, generative_share=0.7),
+    )
+    build(photos, tmp_path / "one", 5, plan, seed=4, workers=1, plugins=[PLUGIN])
+    build(photos, tmp_path / "two", 5, plan, seed=4, workers=2, plugins=[PLUGIN])
+    one = sorted((tmp_path / "one" / "data").glob("*.parquet"))
+    two = sorted((tmp_path / "two" / "data").glob("*.parquet"))
+    assert [f.name for f in one] == [f.name for f in two]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(one, two, strict=True))
+    assert any(r["generative"] for r in _rows(tmp_path / "one"))

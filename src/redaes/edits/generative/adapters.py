@@ -185,6 +185,9 @@ class PipelineAdapter:
         batch_size: images per pipeline call.
         dtype: ``"auto"`` (float16 on CUDA, float32 on CPU), ``"float32"``, ``"float16"``,
             ``"bfloat16"``.
+        cpu_threads: torch threads while a CPU pipeline runs (restored after). Fixed, so the
+            reduction order, hence the 8-bit result, does not depend on the process (a build's
+            workers run with 1 thread, the main process with all cores).
     """
 
     name: ClassVar[str] = "base"
@@ -198,12 +201,14 @@ class PipelineAdapter:
         offload: bool = False,
         batch_size: int = 4,
         dtype: str = "auto",
+        cpu_threads: int = 1,
     ) -> None:
         self.folder = Path(folder)
         self.pipeline_class = pipeline_class_name(self.folder)
         diffusers = require_diffusers()
         self.mapping = mapping or StrengthMapping()
         self.batch_size = max(1, int(batch_size))
+        self.cpu_threads = max(1, int(cpu_threads))
         cuda = torch.cuda.is_available()
         if device == "auto":
             device = "cuda" if cuda else "cpu"
@@ -289,8 +294,14 @@ class PipelineAdapter:
             kwargs["output_type"] = "pt"
         if "height" in self._params and "width" in self._params:
             kwargs.update(height=ph, width=pw)
-        with torch.inference_mode():
-            result = self.pipe(**kwargs)
+        threads = torch.get_num_threads()
+        if self.device == "cpu":
+            torch.set_num_threads(self.cpu_threads)
+        try:
+            with torch.inference_mode():
+                result = self.pipe(**kwargs)
+        finally:
+            torch.set_num_threads(threads)
         out = _as_tensor(result.images if hasattr(result, "images") else result[0])
         out = out.to("cpu", torch.float32)
         if tuple(out.shape[-2:]) != (h, w):
