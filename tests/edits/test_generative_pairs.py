@@ -174,3 +174,40 @@ def test_worker_processes_publish_identical_shards(
     assert [f.name for f in one] == [f.name for f in two]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(one, two, strict=True))
     assert any(r["generative"] for r in _rows(tmp_path / "one"))
+
+
+def test_cli_builds_a_mixed_plan_and_refuses_a_missing_folder(
+    photos: Path,
+    tmp_path: Path,
+    ip2p_folder: Path,  # noqa: F811
+    gen_registry: None,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    import yaml
+
+    from redaes.cli import main
+
+    plan = dict(GEN, ops={"exposure": 1.0}, generative_pipeline=str(ip2p_folder))
+    plan |= {"guard_min_ssim": -1.0, "judges": ["test:brightness"], "block_size": 2}
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    out = tmp_path / "ds"
+    argv = ["pairs", "build", "--images", str(photos), "--out", str(out), "--pairs", "4"]
+    assert main([*argv, "--plan", str(path), "--plugin", PLUGIN]) == 0
+    capsys.readouterr()
+    assert main(["pairs", "info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["pairs"] == 4 and info["generative_pairs"] >= 1 and info["dropped_guard"] == 0
+    assert set(info["ops"]) <= {
+        "exposure",
+        "gen:golden_hour",
+        "gen:remove_clutter",
+        "gen:rim_light",
+    }
+    path.write_text(yaml.safe_dump(plan | {"generative_pipeline": str(tmp_path / "gone")}))
+    argv[argv.index(str(out))] = str(tmp_path / "ds2")
+    assert main([*argv, "--plan", str(path), "--plugin", PLUGIN]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "gone" in err[0] and "not found" in err[0]
