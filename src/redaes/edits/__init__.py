@@ -3,6 +3,11 @@
 >>> from redaes.edits import create_edit, EditChain
 >>> op = create_edit("exposure")          # +1 = +2 EV
 >>> chain = EditChain(["exposure=0.25", "contrast=-0.2"])
+
+Generative instruction edits (``gen:<id>``, ``redaes[generative]``) live in
+:mod:`redaes.edits.generative`; they are registered only on request
+(``register_generative_ops()``, or a plan naming ``generative_pipeline``), so this package does
+not import them and the default registry holds the parametric ops only.
 """
 
 from redaes.edits import artefact, colour, composition, detail, style, tone  # noqa: F401  (register)
