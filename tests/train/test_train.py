@@ -149,6 +149,7 @@ def test_cli_train_compact_stage_by_stage(tiny_red, tmp_path, capsys):
         assert main([*args, "--stage", stage, *small]) == 0
     assert read_config(out / "model.safetensors")["recipe"]["stage"] == 3
     assert (out / "stage3" / "log.jsonl").is_file()
+    assert list((out / "trunk_cache").glob("train-*.pt"))  # the shipped recipe caches the trunk
     assert main([*args, "--stage", "4"]) == 2
 
 

@@ -235,8 +235,8 @@ def cached_inputs(
     images, whole), computed with the trunk ``first_stage`` starts from, cached on disk (the
     trunk is frozen, so every later stage has the same one)."""
     net = build_net(cfg, first_stage, init)
-    n_tail = cfg.model.train_last_blocks
-    assert n_tail  # checked by the config
+    assert cfg.model.train_last_blocks  # checked by the config
+    n_tail = min(cfg.model.train_last_blocks, len(net.backbone.blocks()))  # all: caches pixels
     size, where = cfg.model.input_size, Path(cfg.out_dir) / "trunk_cache"
     boxes = view_boxes(cfg.augment.views, cfg.augment, cfg.seed)
     train_in = CachedInputs(
