@@ -1,5 +1,5 @@
 """Property-based requests (hypothesis) against every ``/v1`` endpoint: never a 5xx, always the
-JSON error shape. (Schemathesis over docs/openapi.json is not wired in yet.)"""
+JSON error shape. Schemathesis over the served schema: ``test_schemathesis.py``."""
 
 from __future__ import annotations
 
