@@ -92,14 +92,13 @@ class Backbone(nn.Module):
         """
         if n is None:
             return
-        blocks = self.blocks()
-        keep = (
-            {id(p) for b in blocks[max(0, len(blocks) - n) :] for p in b.parameters()}
-            if n
-            else set()
-        )
+        keep = {id(p) for b in self.blocks()[self.first_trained(n) :] for p in b.parameters()}
         for p in self.parameters():
             p.requires_grad_(id(p) in keep)
+
+    def first_trained(self, n: int) -> int:
+        """Index in :meth:`blocks` of the first of the last ``n`` blocks (0 when n >= all)."""
+        return max(0, len(self.blocks()) - n)
 
     def describe(self) -> dict[str, Any]:
         """JSON-able identity stored in weights files."""

@@ -84,8 +84,7 @@ class PixelInputs:
 
 def _trunk_digest(net: CompactNet, n_tail: int) -> str:
     h = hashlib.sha256()
-    blocks = net.backbone.blocks()
-    for block in blocks[: len(blocks) - n_tail]:
+    for block in net.backbone.blocks()[: net.backbone.first_trained(n_tail)]:
         for name, t in sorted(block.state_dict().items()):
             h.update(name.encode())
             h.update(t.detach().float().contiguous().numpy().tobytes())

@@ -77,8 +77,7 @@ def set_train_mode(net: CompactNet, freeze_bn: bool, train_last: int | None = No
             if isinstance(mod, nn.modules.batchnorm._BatchNorm):
                 mod.eval()
     if train_last is not None:
-        blocks = net.backbone.blocks()
-        for block in blocks[: max(0, len(blocks) - train_last)]:
+        for block in net.backbone.blocks()[: net.backbone.first_trained(train_last)]:
             block.eval()
 
 
