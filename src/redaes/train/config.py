@@ -81,6 +81,14 @@ class StageConfig:
     tie: float = 0.5
     groups_per_batch: int = 4  # stage 3
     group_size: int = 6  # stage 3: the source plus up to group_size - 1 of its edits
+    # stage 3 trains the ranking, not the spread; these keep the predicted std honest (both off
+    # by default, so older recipes reproduce):
+    # freeze_std_head: the std output is detached from the ranking loss and the head's std row
+    # (weight and bias) is not updated, weight decay included
+    freeze_std_head: bool = False
+    # nll_weight: add nll_weight * stage 1's Gaussian NLL on the (source, edit) pair deltas of
+    # the group members, confidence-weighted
+    nll_weight: float = 0.0
 
 
 @dataclass
@@ -163,6 +171,8 @@ def validate(cfg: TrainConfig, where: str = "config") -> None:
             raise ConfigError(f"{where}: stages.{n}: steps/warmup >= 0, batch_size >= 1, lr > 0")
         if s.group_size < 2 or s.groups_per_batch < 1:
             raise ConfigError(f"{where}: stages.{n}: group_size >= 2 and groups_per_batch >= 1")
+        if s.nll_weight < 0:
+            raise ConfigError(f"{where}: stages.{n}: nll_weight must be >= 0, got {s.nll_weight}")
         if min(s.eval_every, s.ckpt_every, s.log_every) < 1:
             raise ConfigError(f"{where}: stages.{n}: eval/ckpt/log intervals must be >= 1")
 

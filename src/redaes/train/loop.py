@@ -134,6 +134,7 @@ def stage_loss(
     """
     rank, world = (dist.rank, dist.world) if dist is not None else (0, 1)
     share = level_share = 1.0  # this shard's part of the batch's main and level terms
+    extra: dict[str, float] = {}
     if stage in (1, 2):
         pick = rng.choice(len(data), size=min(sc.batch_size, len(data)), replace=False)
         views = [inputs.draw([data.src[p], data.edt[p]], rng) for p in pick]
@@ -146,6 +147,7 @@ def stage_loss(
             share = world * float(w_mine.sum() / w_all.sum()) if w_all.sum() > 0 else 1.0
             level_share = world * len(pick) / n_all
         s, sd = inputs.forward(net, torch.cat(views))
+        sd = sd.detach() if sc.freeze_std_head else sd
         s_a, s_b, sd_a, sd_b = s[0::2], s[1::2], sd[0::2], sd[1::2]
         d, v = s_b - s_a, sd_a**2 + sd_b**2
         delta, w = torch.from_numpy(data.delta[pick]), torch.from_numpy(data.weight[pick])
@@ -156,7 +158,7 @@ def stage_loss(
         level = ((s_a - cfg.anchor_value) ** 2).mean()
     else:
         n_groups = min(sc.groups_per_batch, len(data.groups))
-        views, tgt, tsd, gid, is_src = [], [], [], [], []
+        views, tgt, tsd, gid, is_src, wts = [], [], [], [], [], []
         for g in rng.choice(len(data.groups), size=n_groups, replace=False):
             s_img, pairs = data.groups[int(g)]
             take = np.sort(
@@ -167,6 +169,7 @@ def stage_loss(
             tsd += [0.0, *data.delta_std[take].tolist()]
             gid += [int(g)] * (len(take) + 1)
             is_src += [True] + [False] * len(take)
+            wts += [0.0, *data.weight[take].tolist()]
         if world > 1:  # this process's groups; the draws above were made for all of them
             drawn = list(dict.fromkeys(gid))  # group ids in draw order, one per view
             mine = [i for i, g in enumerate(gid) if drawn.index(g) % world == rank]
@@ -174,13 +177,20 @@ def stage_loss(
             views = views[rank::world]
             tgt, tsd = [tgt[i] for i in mine], [tsd[i] for i in mine]
             gid, is_src = [gid[i] for i in mine], [is_src[i] for i in mine]
+            wts = [wts[i] for i in mine]
         s, sd = inputs.forward(net, torch.cat(views))
+        sd = sd.detach() if sc.freeze_std_head else sd
+        target = torch.tensor(tgt)
         main = losses.listwise_loss(
-            s, sd**2, torch.tensor(tgt), gid, torch.tensor(tsd), form=sc.reward, tie=sc.tie
+            s, sd**2, target, gid, torch.tensor(tsd), form=sc.reward, tie=sc.tie
         )
+        if sc.nll_weight > 0:
+            nll = losses.group_delta_nll(s, sd, target, is_src, torch.tensor(wts))
+            extra["nll"] = nll.item()
+            main = main + sc.nll_weight * nll
         level = ((s[torch.tensor(is_src)] - cfg.anchor_value) ** 2).mean()
     loss = main + sc.level_reg * level
-    parts = {"loss": loss.item(), "main": main.item(), "level": level.item()}
+    parts = {"loss": loss.item(), "main": main.item(), "level": level.item(), **extra}
     if world > 1:
         loss = share * main + sc.level_reg * level_share * level
     return loss, parts
@@ -200,6 +210,18 @@ def anchor(net: CompactNet, data: PairTensors, cfg: TrainConfig) -> None:
         "offset": net.offset + cfg.anchor_value - median,
         "sources": int(images.shape[0]),
     }
+
+
+def std_head_state(net: CompactNet) -> tuple[torch.Tensor, torch.Tensor]:
+    """A copy of the std head's parameters (row 1 of the head: weight and bias)."""
+    return net.head.weight[1].detach().clone(), net.head.bias[1].detach().clone()
+
+
+@torch.no_grad()
+def restore_std_head(net: CompactNet, state: tuple[torch.Tensor, torch.Tensor]) -> None:
+    """Put back the std head's parameters saved by :func:`std_head_state`."""
+    net.head.weight[1].copy_(state[0])
+    net.head.bias[1].copy_(state[1])
 
 
 def build_net(cfg: TrainConfig, stage: int, init: Path | None) -> CompactNet:
@@ -284,6 +306,7 @@ def run_stage(
     recipe = cfg.to_dict()
     net.backbone.train_last(cfg.model.train_last_blocks)
     params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
+    pinned = std_head_state(net) if sc.freeze_std_head else None
     head = [p for n, p in params if not n.startswith("backbone.")]
     body = [p for n, p in params if n.startswith("backbone.")]
     opt = torch.optim.AdamW(
@@ -323,6 +346,8 @@ def run_stage(
         dist.mean_grads([p for _, p in params])
         gnorm = float(torch.nn.utils.clip_grad_norm_(net.parameters(), sc.grad_clip))
         opt.step()
+        if pinned is not None:  # AdamW's weight decay moves it even with a zero gradient
+            restore_std_head(net, pinned)
         step += 1
         last = step == sc.steps
         if step % sc.log_every == 0 or last:

@@ -9,7 +9,8 @@ difference is ``d = s_b - s_a`` with variance ``v = sd_a² + sd_b²``.
    ``m = margin_scale * min(|delta|, margin_max)``; ties (``|delta| < tie_eps``) are skipped.
 3. :func:`listwise_loss`: ``1 - reward``, the reward being
    :func:`redaes.rewards.listwise_fidelity` over groups (a source and its edits, targets 0
-   and the judged deltas).
+   and the judged deltas). Optionally plus ``nll_weight`` * :func:`group_delta_nll`, stage 1's
+   NLL on the groups' (source, edit) pairs, so the predicted spread stays calibrated.
 """
 
 from __future__ import annotations
@@ -65,6 +66,32 @@ def listwise_loss(
     """``1 - ranking consistency`` of the predicted scores within their groups."""
     reward, _ = listwise_fidelity(mu, var, targets, groups, target_std, form=form, tie=tie)
     return 1.0 - reward
+
+
+def group_delta_nll(
+    mu: torch.Tensor,
+    sd: torch.Tensor,
+    targets: torch.Tensor,
+    is_source: Sequence[bool],
+    weight: torch.Tensor,
+) -> torch.Tensor:
+    """Stage 1's :func:`delta_nll` on the (source, edit) pairs of stage-3 groups.
+
+    The elements come group by group, each group's source first (``is_source``), then its
+    edits, whose ``targets`` are the judged deltas against that source; ``weight`` holds the
+    edits' confidences (ignored for sources).
+    """
+    src_at, edt_at, current = [], [], -1
+    for i, flag in enumerate(is_source):
+        if flag:
+            current = i
+        elif current >= 0:
+            src_at.append(current)
+            edt_at.append(i)
+    if not edt_at:
+        return mu.sum() * 0.0
+    a, b = torch.tensor(src_at), torch.tensor(edt_at)
+    return delta_nll(mu[b] - mu[a], sd[a] ** 2 + sd[b] ** 2, targets[b], weight[b])
 
 
 def pair_metrics(
