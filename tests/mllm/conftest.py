@@ -102,3 +102,26 @@ def build_tiny_qwen2vl(out: Path) -> Path:
 def tiny_mllm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Directory of a tiny saved Qwen2-VL."""
     return build_tiny_qwen2vl(tmp_path_factory.mktemp("tiny_qwen2vl"))
+
+
+@pytest.fixture(scope="session")
+def format_mllm(tiny_mllm: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny Qwen2-VL set by hand to write the answer format with a random digit."""
+    from tests.mllm.train_helpers import format_writer
+
+    return format_writer(tiny_mllm, tmp_path_factory.mktemp("format_mllm") / "model")
+
+
+@pytest.fixture(scope="session")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny RED set exported for the three stages (``s1``, ``s2``, ``s3`` under the root)."""
+    from tests.pairs.conftest import fast_plan, make_photos
+
+    from redaes.mllm.export import export_stage
+    from redaes.pairs import build
+
+    root = tmp_path_factory.mktemp("mllm_train")
+    build(make_photos(root / "photos", n=6), root / "red", 16, fast_plan(chain_prob=0.5), seed=3)
+    for stage in (1, 2, 3):
+        export_stage(root / "red", root / f"s{stage}", stage, family="qwen2_vl")
+    return root

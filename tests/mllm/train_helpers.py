@@ -1,58 +1,61 @@
-"""Helpers of the training tests: a format-primed tiny model, tiny stage datasets, configs."""
+"""Helpers of the training tests: a format-writing tiny model, tiny stage configs."""
 
 from __future__ import annotations
 
-import random
+import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 TINY_PIXELS = 56 * 56
+ANSWERS = tuple(str(i) for i in range(11))
 
 
-def prime_format(src: Path, out: Path, steps: int = 80, seed: int = 0) -> Path:
-    """``src``'s tiny model taught the ``<think>..</think><answer>N</answer>`` shape.
+def format_writer(src: Path, out: Path, margin: float = 20.0, seed: int = 0) -> Path:
+    """``src``'s tiny model set by hand to write ``<think> </think><answer> N </answer>``.
 
-    GRPO only moves weights when the rewards of a prompt's samples differ; a random tiny
-    model never writes a parseable answer, so the RL tests start from this primed copy
-    (random digit answers: sampled scores differ, rewards differ).
+    GRPO only moves weights when the rewards of a prompt's samples differ; a random tiny model
+    never writes a parseable answer, so every reward is equal and every advantage zero. Priming
+    it by SFT takes tens of seconds on two cores; this takes a fraction of one: the "state"
+    tokens of the answer get large random embeddings (attention and MLP outputs are ~1e-3 of
+    them at init), and ``lm_head`` is solved so that each state's next-token logits are
+    ``margin`` on its successor and 0 elsewhere (a bigram model)::
+
+        assistant -> <think> -> </think> -> <answer> -> one of 0..10 (uniform) -> </answer>
+        -> <|im_end|>
+
+    Sampled answers are uniform digits, so the rewards of a prompt's samples differ. All
+    weights stay trainable (nothing is frozen or zeroed).
     """
     import torch
-    from PIL import Image
-    from transformers import (
-        AutoImageProcessor,
-        AutoTokenizer,
-        Qwen2VLForConditionalGeneration,
-    )
+    from transformers import AutoTokenizer, Qwen2VLForConditionalGeneration
 
-    from redaes.mllm.adapter import ADAPTERS, PAIR_PROMPT, SCORE_PROMPT, Processor
-
-    torch.manual_seed(seed)
-    rng = random.Random(seed)
-    model = Qwen2VLForConditionalGeneration.from_pretrained(src, dtype=torch.float32)
     tok = AutoTokenizer.from_pretrained(src)
-    processor = Processor(tok, AutoImageProcessor.from_pretrained(src))
-    adapter = ADAPTERS["qwen2_vl"]
-    colours = [(200, 120, 40), (40, 90, 200), (90, 160, 90)]
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    model.train()
-    for _ in range(steps):
-        texts: list[str] = []
-        images: list[Any] = []
-        for prompt, n in ((SCORE_PROMPT, 1), (PAIR_PROMPT, 2), (SCORE_PROMPT, 1)):
-            answer = f"<think> good photo light </think><answer> {rng.randint(0, 9)} </answer>"
-            texts.append(adapter.chat(prompt, n) + answer + "<|im_end|>")
-            images += [Image.new("RGB", (56, 56), rng.choice(colours)) for _ in range(n)]
-        batch = processor(text=texts, images=images)
-        labels = batch["input_ids"].clone()
-        labels[batch["attention_mask"] == 0] = -100
-        loss = model(**batch, labels=labels).loss
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    model = Qwen2VLForConditionalGeneration.from_pretrained(src, dtype=torch.float32)
+
+    def ids(*tokens: str) -> list[int]:
+        return [int(tok.convert_tokens_to_ids(t)) for t in tokens]
+
+    assistant, think, end_think, answer, end_answer, end = ids(
+        "assistant", "<think>", "</think>", "<answer>", "</answer>", "<|im_end|>"
+    )
+    digits = ids(*ANSWERS)
+    table = {assistant: [think], think: [end_think], end_think: [answer], answer: digits}
+    table |= {d: [end_answer] for d in digits} | {end_answer: [end]}
+    states = list(table)
+    emb = model.get_input_embeddings().weight
+    head = model.get_output_embeddings().weight
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        emb[states] = torch.randn(len(states), emb.shape[1], generator=generator)
+        hidden = model.model.language_model.norm(emb[states])  # last hidden state per state
+        logits = torch.zeros(head.shape[0], len(states))
+        for j, state in enumerate(states):
+            logits[table[state], j] = margin
+        head.copy_(logits @ torch.linalg.pinv(hidden.T))
+    shutil.copytree(src, out)  # tokenizer, image processor, config
     model.save_pretrained(out)
-    processor.save_pretrained(out)
     return out
 
 
