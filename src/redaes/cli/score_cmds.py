@@ -5,7 +5,8 @@
 prints ``{"path", "score", "std", "effects": [{"op", "strength", "delta", "delta_std"}],
 "text"}``. Unreadable files are
 reported on stderr (one line each) and the rest are scored; with nothing scorable the command
-fails with status 2.
+fails with status 2. Every command that loads a model from a weights file names it once on
+stderr: ``weights: PATH (sha256 <12 hex>, redaes-compact v1, redaes X.Y.Z, stage N)``.
 """
 
 from __future__ import annotations
@@ -75,7 +76,10 @@ def score_files(
     rows: list[dict[str, Any]] = []
     bad: list[tuple[str, str]] = []
     with (
-        Progress(console=err_console, transient=True, disable=not progress) as bar,
+        # off when stderr is not a terminal: there a transient bar only leaves a blank line
+        Progress(
+            console=err_console, transient=True, disable=not (progress and err_console.is_terminal)
+        ) as bar,
         ThreadPoolExecutor(max_workers=2, thread_name_prefix="redaes-decode") as pool,
     ):
         task = bar.add_task("scoring", total=len(files))
@@ -120,13 +124,28 @@ def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _load_with_runtime(model: str | None, runtime: str) -> Any:
-    """``load_assessor(model)``, passing ``runtime`` to compact models only."""
+def announce_weights(assessor: Any) -> None:
+    """Print ``weights: PATH (sha256 ..., versions)`` on stderr for a model loaded from a
+    weights file (rank 0 only in a multi-process run); other assessors print nothing."""
+    from redaes.models.weights import describe_weights, is_main_process
+
+    path = getattr(assessor, "weights_path", None)
+    if path and is_main_process():
+        err_console.print(f"weights: {describe_weights(path)}", highlight=False, soft_wrap=True)
+
+
+def load_model(model: str | None, runtime: str | None = None) -> Any:
+    """``load_assessor(model)`` (``runtime`` for compact models only), announced once."""
     from redaes.models import load_assessor
 
     text = str(model) if model is not None else None
     is_compact = text is None or text.endswith(".safetensors") or Path(text).is_file()
-    return load_assessor(model, runtime=runtime) if is_compact else load_assessor(model)
+    if runtime is not None and is_compact:
+        assessor = load_assessor(model, runtime=runtime)
+    else:
+        assessor = load_assessor(model)
+    announce_weights(assessor)
+    return assessor
 
 
 def register(app: typer.Typer) -> None:
@@ -153,7 +172,7 @@ def register(app: typer.Typer) -> None:
 
         if runtime not in RUNTIMES:
             raise ConfigError(f"--runtime {runtime}: use one of {', '.join(RUNTIMES)}")
-        assessor = _load_with_runtime(model, runtime)
+        assessor = load_model(model, runtime)
         rows, unreadable = score_files(assessor, files, batch_size, progress=not as_json)
         bad += unreadable
         for path, problem in bad:
@@ -181,10 +200,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare two photos: delta = score(b) - score(a), its std and P(b better)."""
         from redaes.imageio import load_image
-        from redaes.models import compare, load_assessor
+        from redaes.models import compare
 
         img_a, img_b = load_image(a), load_image(b)  # one clear line if either is unreadable
-        view = compare(load_assessor(model), img_a, img_b)
+        view = compare(load_model(model), img_a, img_b)
         view["a"], view["b"] = str(a), str(b)
         if as_json:
             typer.echo(json.dumps(view, indent=2))
@@ -206,10 +225,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Which edits would raise or lower the score, and by how much (counterfactuals)."""
         from redaes.imageio import load_image
-        from redaes.models import explain, load_assessor
+        from redaes.models import explain
 
         img = load_image(image)
-        result = explain(load_assessor(model), img, strength=strength)
+        result = explain(load_model(model), img, strength=strength)
         result["path"] = str(image)
         if as_json:
             typer.echo(json.dumps(result, indent=2))
@@ -233,10 +252,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Search short edit chains that raise the predicted score (bounded change)."""
         from redaes.imageio import load_image
-        from redaes.models import load_assessor, suggest
+        from redaes.models import suggest
 
         img = load_image(image)
-        result = suggest(load_assessor(model), img, top=top, out_dir=out)
+        result = suggest(load_model(model), img, top=top, out_dir=out)
         result["path"] = str(image)
         if as_json:
             typer.echo(json.dumps(result, indent=2))

@@ -44,7 +44,11 @@ def compact_cmd(
     cfg = load_config(config, overrides)
     stages = [stage] if stage is not None else [1, 2, 3]
     final = train_compact(cfg, stages)
-    console.print(f"weights: {final}", highlight=False)
+    from redaes.models.weights import describe_weights, is_main_process
+
+    if not is_main_process():  # under accelerate launch only rank 0 reports
+        return
+    console.print(f"weights: {describe_weights(final)}", highlight=False, soft_wrap=True)
     for s in stages:
         console.print(
             f"stage {s}: {Path(cfg.out_dir) / f'stage{s}'}/log.jsonl, loss.png", highlight=False

@@ -9,6 +9,7 @@ training recipe, data fingerprint, versions) is the JSON string under the metada
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,31 @@ def load_weights(path: str | Path) -> CompactNet:
     net.load_state_dict(state, strict=False)
     net.eval()
     return net
+
+
+def describe_weights(path: str | Path) -> str:
+    """``PATH (sha256 0123456789ab, redaes-compact v1, redaes 0.1.0, stage 3)``: which weights
+    file is in use (the first 12 hex digits of its sha256, its format and training versions)."""
+    from redaes.models.backbones import file_sha256
+
+    p = Path(path)
+    cfg = read_config(p)
+    parts = [
+        f"sha256 {file_sha256(str(p))[:12]}",
+        f"{cfg.get('format', 'redaes-compact')} v{cfg.get('format_version', 1)}",
+        f"redaes {cfg.get('redaes', '?')}",
+    ]
+    stage = (cfg.get("recipe") or {}).get("stage")
+    if stage is not None:
+        parts.append(f"stage {stage}")
+    if cfg.get("calibration"):
+        parts.append("calibrated")
+    return f"{p} ({', '.join(parts)})"
+
+
+def is_main_process() -> bool:
+    """False in the non-zero ranks of a multi-process run (``RANK`` set by ``accelerate``)."""
+    try:
+        return int(os.environ.get("RANK", "0") or 0) == 0
+    except ValueError:
+        return True
