@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,46 @@ def summary_table(summary: dict[str, Any], title: str = "RED dataset") -> Table:
     return table
 
 
+def generative_overrides(
+    plan_pipeline: str,
+    pipeline: Path | None,
+    share: float | None,
+    ops: list[str] | None,
+    guard_min_ssim: float | None,
+) -> dict[str, Any]:
+    """The plan fields set by ``--generative`` and its companion flags (``None``: not given).
+
+    The companions need a pipeline, from ``--generative`` or the plan's ``generative_pipeline``;
+    ``--generative-op`` takes ``gen:<id>``, ``<id>`` or either with ``=WEIGHT``.
+    """
+    from redaes.errors import ConfigError
+
+    companions = {
+        "--generative-share": share is not None,
+        "--generative-op": bool(ops),
+        "--guard-min-ssim": guard_min_ssim is not None,
+    }
+    given = [flag for flag, on in companions.items() if on]
+    if given and pipeline is None and not plan_pipeline:
+        raise ConfigError(f"{given[0]} needs --generative PIPELINE_DIR (or a plan naming one)")
+    weights: dict[str, float] = {}
+    for item in ops or []:
+        name, sep, raw = item.partition("=")
+        try:
+            weight = float(raw) if sep else 1.0
+        except ValueError:
+            weight = math.nan
+        if not name.strip() or not math.isfinite(weight) or weight < 0:
+            raise ConfigError(f"--generative-op {item!r}: expected ID or ID=WEIGHT (>= 0)")
+        weights[name.strip()] = weight
+    return {
+        "generative_pipeline": None if pipeline is None else str(pipeline),
+        "generative_share": share,
+        "generative_ops": weights or None,
+        "guard_min_ssim": guard_min_ssim,
+    }
+
+
 @pairs_app.command("build")
 def build_cmd(
     images: Path = typer.Option(..., "--images", help="folder of source photos (recursive)"),
@@ -98,6 +139,31 @@ def build_cmd(
     plugin: list[str] | None = typer.Option(
         None, "--plugin", help="module to import in workers (custom judges/ops), repeatable"
     ),
+    generative: Path | None = typer.Option(
+        None,
+        "--generative",
+        metavar="PIPELINE_DIR",
+        help="local diffusers editing pipeline folder: mix generative instruction ops gen:<id> "
+        "into the build (pip install 'redaes\\[generative]'; docs/generative.md)",
+    ),
+    generative_share: float | None = typer.Option(
+        None,
+        "--generative-share",
+        help="probability that a drawn op is a generative op" + _default("generative_share"),
+    ),
+    generative_op: list[str] | None = typer.Option(
+        None,
+        "--generative-op",
+        metavar="ID[=WEIGHT]",
+        help="library instruction to use (gen:<id> or <id>, optional weight), repeatable "
+        "(default: every instruction, weight 1)",
+    ),
+    guard_min_ssim: float | None = typer.Option(
+        None,
+        "--guard-min-ssim",
+        help="content guard: drop generative edits whose luminance SSIM is below this; "
+        "-1 = keep all" + _default("guard_min_ssim"),
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace a different dataset"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or table"),
 ) -> None:
@@ -117,6 +183,7 @@ def build_cmd(
     from redaes.pairs.build import build, check_out_folder, with_overrides
     from redaes.pairs.engines import check_engine
     from redaes.pairs.plan import PairPlan
+    from redaes.pairs.preflight import check_generative
 
     # refuse bad arguments before the progress bar is drawn
     if n_pairs < 1:
@@ -137,8 +204,12 @@ def build_cmd(
         max_side=max_side,
         judges=list(judge) if judge else None,
         restore_prob=restore_prob,
+        **generative_overrides(
+            plan.generative_pipeline, generative, generative_share, generative_op, guard_min_ssim
+        ),
     )
     plan.validate()
+    check_generative(plan)  # diffusers installed, a readable pipeline folder: before the bar
     progress = Progress(
         TextColumn("[bold]pairs"),
         BarColumn(),

@@ -115,8 +115,9 @@ def pipeline_class_name(folder: str | Path) -> str:
     root = Path(folder)
     if not root.is_dir():
         raise PipelineUnavailable(
-            f"generative pipeline folder {root} not found: point generative_pipeline at a local "
-            "diffusers pipeline folder (save_pretrained output); nothing is downloaded"
+            f"generative pipeline folder {root} not found: point --generative (plan: "
+            "generative_pipeline) at a local diffusers pipeline folder (save_pretrained "
+            "output); nothing is downloaded"
         )
     index = root / "model_index.json"
     try:
