@@ -43,7 +43,7 @@ def test_score_json_shape_recursive(capsys, weights, folder):
     code, out, _ = run(capsys, "score", folder, "--model", weights, "--json")
     assert code == 0
     rows = json.loads(out)
-    assert len(rows) == 5 and all(set(r) == {"path", "score", "std"} for r in rows)
+    assert len(rows) == 5 and all(set(r) == {"path", "score", "std", "raw_score"} for r in rows)
     assert any("sub" in r["path"] for r in rows)
     assert all(0 <= r["score"] <= 10 and r["std"] > 0 for r in rows)
 
@@ -77,7 +77,7 @@ def test_out_csv_and_jsonl(capsys, weights, folder, tmp_path):
     run(capsys, "score", folder, "--model", weights, "--out", tmp_path / "s.csv")
     with open(tmp_path / "s.csv", newline="") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == 5 and set(table[0]) == {"path", "score", "std"}
+    assert len(table) == 5 and set(table[0]) == {"path", "score", "std", "raw_score"}
     run(capsys, "score", folder, "--model", weights, "--out", tmp_path / "s.jsonl")
     lines = (tmp_path / "s.jsonl").read_text().splitlines()
     assert [json.loads(x)["path"] for x in lines] == [r["path"] for r in table]

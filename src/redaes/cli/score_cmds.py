@@ -1,6 +1,7 @@
 """CLI commands (use): ``redaes score``, ``compare``, ``explain`` and ``suggest`` (lazy torch).
 
-``score --json`` prints ``[{"path", "score", "std"}]``; ``compare --json`` prints
+``score --json`` prints ``[{"path", "score", "std", "raw_score"}]`` (``raw_score``: the model's
+score before calibration and the clamp to 0-10); ``compare --json`` prints
 ``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}``; ``explain --json``
 prints ``{"path", "score", "std", "effects": [{"op", "strength", "delta", "delta_std"}],
 "text"}``. Unreadable files are
@@ -25,6 +26,7 @@ from redaes.errors import ConfigError, ImageLoadError
 console = Console()
 err_console = Console(stderr=True)
 OUT_FORMATS = (".csv", ".jsonl")
+FIELDS = ["path", "score", "std", "raw_score"]  # one row of `score --json` / --out
 
 
 def collect_files(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -59,7 +61,8 @@ def _load_or_problem(path: Path, draft: tuple[int, int] | None) -> Any:
 def score_files(
     model: Any, files: list[Path], batch_size: int, progress: bool = True
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-    """``[{"path", "score", "std"}]`` for the readable files, and the unreadable ones.
+    """``[{"path", "score", "std", "raw_score"}]`` for the readable files, and the unreadable
+    ones (``raw_score``: before calibration and the clamp to 0-10, see ``score_details``).
 
     A model with an ``input_size`` gets JPEGs decoded DCT-downscaled to it (``Image.draft``);
     two threads decode the next batch while the model scores the current one.
@@ -68,7 +71,7 @@ def score_files(
 
     from rich.progress import Progress
 
-    from redaes.models.scoring import scores_with_std
+    from redaes.models.scoring import score_details
 
     size = getattr(model, "input_size", None)
     draft = (int(size), int(size)) if isinstance(size, int) else None
@@ -99,14 +102,14 @@ def score_files(
                     names.append(f)
                     images.append(item)
             if images:
-                for f, (s, sd) in zip(names, scores_with_std(model, images), strict=True):
-                    rows.append({"path": str(f), "score": s, "std": sd})
+                for f, d in zip(names, score_details(model, images), strict=True):
+                    rows.append({"path": str(f), **d})
             bar.update(task, advance=len(batch))
     return rows, bad
 
 
 def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
-    """Write ``rows`` as CSV (path,score,std) or JSON Lines, atomically."""
+    """Write ``rows`` as CSV (path,score,std,raw_score) or JSON Lines, atomically."""
     from redaes.imageio import atomic_write_bytes
 
     suffix = path.suffix.lower()
@@ -114,7 +117,7 @@ def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
         raise ConfigError(f"--out {path}: use a .csv or .jsonl file name")
     if suffix == ".csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["path", "score", "std"], lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         text = buf.getvalue()
@@ -157,7 +160,9 @@ def register(app: typer.Typer) -> None:
         model: str | None = typer.Option(
             None, "--model", "-m", help="weights file, assessor name or pkg.mod:fn (default model)"
         ),
-        as_json: bool = typer.Option(False, "--json", help='print [{"path","score","std"}]'),
+        as_json: bool = typer.Option(
+            False, "--json", help='print [{"path","score","std","raw_score"}]'
+        ),
         out: Path | None = typer.Option(None, "--out", "-o", help="also write FILE.csv|.jsonl"),
         batch_size: int = typer.Option(16, "--batch-size", min=1, help="images per batch"),
         runtime: str = typer.Option(

@@ -101,22 +101,42 @@ class CompactAssessor(Assessor):
 
     def score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
         """``(score, std)`` per image, in the calibrated scale when the model has one."""
-        raw = self.raw_score_with_std(images)
+        return self._calibrated(self.raw_score_with_std(images))
+
+    def _calibrated(self, raw: list[tuple[float, float]]) -> list[tuple[float, float]]:
         if self.calibration is None or not raw:
             return raw
         s, sd = np.array([r[0] for r in raw]), np.array([r[1] for r in raw])
         mapped = self.calibration.apply(s), self.calibration.apply_std(s, sd)
         return [(float(a), float(b)) for a, b in zip(*mapped, strict=True)]
 
-    def raw_score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
-        """Uncalibrated ``(score, std)`` on the 0-10 scale; preprocessed one by one, batched."""
+    def _predict(self, images: Sequence[ImageInput], clamp: bool) -> list[tuple[float, float]]:
+        """``(score, std)`` per image from the engine; preprocessed one by one, batched."""
         out: list[tuple[float, float]] = []
         for start in range(0, len(images), self.batch_size):
             chunk = images[start : start + self.batch_size]
             batch = torch.stack([self.net.preprocess(im) for im in chunk])
-            s, sd = self._scorer().scores(batch)
+            s, sd = self._scorer().scores(batch, clamp=clamp)
             out.extend(zip(s, sd, strict=True))
         return out
+
+    def raw_score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
+        """Uncalibrated ``(score, std)`` on the 0-10 scale (clamped); batched == single."""
+        return self._predict(images, clamp=True)
+
+    def score_details(self, images: Sequence[ImageInput]) -> list[dict[str, float]]:
+        """``{"score", "std", "raw_score"}`` per image in one forward pass.
+
+        ``score`` and ``std`` are those of :meth:`score_with_std` (0-10, calibrated when the
+        model has a calibration); ``raw_score`` is the network's anchored score before the
+        calibration and the clamp to [0, 10] (it can be below 0 or above 10).
+        """
+        unclamped = self._predict(images, clamp=False)
+        clamped = [(min(10.0, max(0.0, s)), sd) for s, sd in unclamped]
+        return [
+            {"score": s, "std": sd, "raw_score": raw}
+            for (s, sd), (raw, _) in zip(self._calibrated(clamped), unclamped, strict=True)
+        ]
 
     def score(self, images: Sequence[ImageInput]) -> list[float]:
         return [s for s, _ in self.score_with_std(images)]

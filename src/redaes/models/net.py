@@ -128,15 +128,16 @@ class CompactNet(nn.Module):
         return preprocess(as_pil(image), self.config.input_size)
 
     @torch.inference_mode()
-    def scores(self, batch: torch.Tensor) -> tuple[list[float], list[float]]:
-        """Eval-mode scores clamped to [0, 10] and stds for a preprocessed batch."""
+    def scores(self, batch: torch.Tensor, clamp: bool = True) -> tuple[list[float], list[float]]:
+        """Eval-mode scores (clamped to [0, 10] unless ``clamp=False``) and stds for a
+        preprocessed batch."""
         was = self.training
         self.eval()
         try:
             score, std = self(batch)
         finally:
             self.train(was)
-        return score.clamp(0.0, 10.0).tolist(), std.tolist()
+        return (score.clamp(0.0, 10.0) if clamp else score).tolist(), std.tolist()
 
 
 def preprocess(img: Image.Image, size: int) -> torch.Tensor:

@@ -29,7 +29,8 @@ from redaes.errors import ConfigError
 from redaes.models.net import CompactNet
 
 RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
-EXPORT_VERSION = 1  # bump when the exported graph changes (invalidates cached files)
+EXPORT_VERSION = 2  # bump when the exported graph changes (invalidates cached files)
+# v2: the graph returns the unclamped score; OnnxScorer clamps (raw_score needs the raw value)
 OPSET = 17
 
 
@@ -84,7 +85,7 @@ def _atomic_save(write: Any, dest: Path) -> None:
 
 
 class _Wrapped(torch.nn.Module):
-    """The net's eval forward with the report-time clamp, as one exportable graph."""
+    """The net's eval forward (unclamped score, std) as one exportable graph."""
 
     def __init__(self, net: CompactNet) -> None:
         super().__init__()
@@ -92,7 +93,7 @@ class _Wrapped(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         score, std = self.net(x)
-        return score.clamp(0.0, 10.0), std
+        return score, std
 
 
 def export_onnx(net: CompactNet, dest: Path) -> Path:
@@ -168,10 +169,15 @@ class OnnxScorer:
             str(path), sess_options=opts, providers=["CPUExecutionProvider"]
         )
 
-    def scores(self, batch: torch.Tensor | np.ndarray) -> tuple[list[float], list[float]]:
-        """Clamped scores and stds for an (N, 3, S, S) batch in [0, 1]."""
+    def scores(
+        self, batch: torch.Tensor | np.ndarray, clamp: bool = True
+    ) -> tuple[list[float], list[float]]:
+        """Scores (clamped to [0, 10] unless ``clamp=False``) and stds for an (N, 3, S, S)
+        batch in [0, 1]."""
         x = batch.numpy() if isinstance(batch, torch.Tensor) else batch
         score, std = self.session.run(None, {"image": np.ascontiguousarray(x, np.float32)})
+        if clamp:
+            score = np.clip(score, np.float32(0.0), np.float32(10.0))
         return [float(v) for v in score], [float(v) for v in std]
 
 

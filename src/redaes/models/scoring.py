@@ -28,6 +28,22 @@ def scores_with_std(assessor: Assessor, images: Sequence[ImageInput]) -> list[tu
     return [(float(s), 0.0) for s in assessor.score(images)]
 
 
+def score_details(assessor: Assessor, images: Sequence[ImageInput]) -> list[dict[str, float]]:
+    """``{"score", "std", "raw_score"}`` per image from any assessor.
+
+    ``raw_score`` is the model's score before calibration and the clamp to [0, 10] for
+    assessors that expose it (``score_details``, as :class:`CompactAssessor`); for the others
+    it equals ``score``.
+    """
+    details = getattr(assessor, "score_details", None)
+    if callable(details):
+        return [
+            {"score": float(d["score"]), "std": float(d["std"]), "raw_score": float(d["raw_score"])}
+            for d in details(images)
+        ]
+    return [{"score": s, "std": sd, "raw_score": s} for s, sd in scores_with_std(assessor, images)]
+
+
 def compare(assessor: Assessor, a: ImageInput, b: ImageInput) -> dict[str, Any]:
     """``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}`` under any
     assessor (std 0 when it has none)."""
