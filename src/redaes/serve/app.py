@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from PIL import Image
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as FormFile
@@ -40,11 +44,27 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 @dataclass
 class ServedModel:
-    """A model loaded at start-up with its batcher."""
+    """A model loaded at start-up with its batcher.
+
+    ``draft`` is the model's square input side when it has one: ``/v1/score`` then decodes
+    JPEGs DCT-downscaled to it, as ``redaes score`` does.
+    """
 
     name: str
     assessor: Assessor
     batcher: MicroBatcher
+    draft: int | None = None
+
+    def warm(self) -> None:
+        """One forward pass on a blank input (builds the engine before the first request)."""
+        if self.draft:
+            blank = Image.new("RGB", (self.draft, self.draft), (128, 128, 128))
+            self.batcher.forward([self.batcher.prepare(blank)])
+
+
+def _input_side(assessor: Assessor) -> int | None:
+    size = getattr(assessor, "input_size", None)
+    return size if isinstance(size, int) and size > 0 else None
 
 
 class BodyLimit:
@@ -149,20 +169,32 @@ def create_app(
             name,
             a,
             batcher_for(
-                a, max_batch=cfg.max_batch, wait_ms=cfg.batch_wait_ms, queue_size=cfg.queue_size
+                a,
+                max_batch=cfg.max_batch,
+                wait_ms=cfg.batch_wait_ms,
+                queue_size=cfg.queue_size,
+                wait_only_incoming=True,
             ),
+            _input_side(a),
         )
         for name, a in named.items()
     }
     default = next(iter(served))
+    # uploads are decoded by at most one thread per core, first come first served: more threads
+    # only make every decode slower and starve the model's worker (see bench/results/serve.md)
+    pools: dict[str, ThreadPoolExecutor] = {}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        threads = cfg.decode_threads or os.cpu_count() or 1
+        pools["decode"] = ThreadPoolExecutor(threads, thread_name_prefix="redaes-decode")
         for m in served.values():
             m.batcher.start()
+            await run_in_threadpool(m.warm)
         yield
         for m in served.values():
             m.batcher.stop()
+        pools.pop("decode").shutdown(wait=False, cancel_futures=True)
 
     from redaes import __version__
 
@@ -198,14 +230,32 @@ def create_app(
                 f"request took longer than {cfg.timeout_s:g} s", status=504, code="timeout"
             ) from None
 
-    async def read(upload: FormFile, field: str) -> Any:
-        data = await upload.read()
-        label = upload.filename or field
-        return label, await run_in_threadpool(decode_image, data, label, cfg)
+    async def in_pool(fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in the decode pool (the loop's default executor without lifespan)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pools.get("decode"), partial(fn, *args))
 
-    async def score_images(model: ServedModel, images: list[Any]) -> list[tuple[float, float]]:
-        fut = await run_in_threadpool(model.batcher.submit, images)
-        return await asyncio.wrap_future(fut)
+    async def upload_bytes(upload: FormFile, field: str) -> tuple[str, bytes]:
+        return upload.filename or field, await upload.read()
+
+    async def read(upload: FormFile, field: str) -> tuple[str, Image.Image]:
+        label, data = await upload_bytes(upload, field)
+        return label, await in_pool(decode_image, data, label, cfg)
+
+    def decode_for(m: ServedModel, draft: bool, data: bytes | str, label: str) -> Any:
+        """Bytes (or base64 text) -> the model's prepared input, in a decode thread."""
+        raw = decode_base64(data, label) if isinstance(data, str) else data
+        return m.batcher.prepare(decode_image(raw, label, cfg, m.draft if draft else None))
+
+    async def score_uploads(
+        m: ServedModel, uploads: list[tuple[str, bytes | str]], draft: bool
+    ) -> list[tuple[float, float]]:
+        """Decode and prepare ``(label, data)`` in the pool, then one batcher group."""
+        with m.batcher.incoming():  # the batcher waits for announced requests, bounded
+            items = await asyncio.gather(
+                *(in_pool(decode_for, m, draft, data, label) for label, data in uploads)
+            )
+        return await asyncio.wrap_future(m.batcher.submit_prepared(list(items)))
 
     def on_worker(model: ServedModel, fn: Callable[[BatchedAssessor], T]) -> Awaitable[T]:
         assessor = BatchedAssessor(model.batcher, deadline=time.monotonic() + cfg.timeout_s)
@@ -274,18 +324,20 @@ def create_app(
         """Score one or many images (multipart ``image`` fields, or JSON with base64)."""
 
         async def work() -> list[S.ScoreRow]:
-            labels, images, model = await _score_inputs(request)
-            if len(images) > cfg.max_images:
+            uploads, model = await _score_inputs(request)
+            if len(uploads) > cfg.max_images:
                 raise ServeError(f"at most {cfg.max_images} images per request")
             m = pick(model)
-            rows = await score_images(m, images)
+            rows = await score_uploads(m, uploads, draft=True)
             return [
-                S.ScoreRow(path=n, score=s, std=sd) for n, (s, sd) in zip(labels, rows, strict=True)
+                S.ScoreRow(path=n, score=s, std=sd)
+                for (n, _), (s, sd) in zip(uploads, rows, strict=True)
             ]
 
         return await limited(work())
 
-    async def _score_inputs(request: Request) -> tuple[list[str], list[Any], str | None]:
+    async def _score_inputs(request: Request) -> tuple[list[tuple[str, bytes | str]], str | None]:
+        """``(label, bytes or base64 text)`` per image, and the requested model name."""
         kind = request.headers.get("content-type", "")
         if kind.startswith("application/json"):
             try:
@@ -296,12 +348,10 @@ def create_app(
                 raise ServeError(_one_line(exc), status=422, code="invalid_request") from None
             if len(body.images) > cfg.max_images:
                 raise ServeError(f"at most {cfg.max_images} images per request")
-            labels = [im.name or f"image{i}" for i, im in enumerate(body.images)]
-            images = [
-                await run_in_threadpool(decode_image, decode_base64(im.data, lab), lab, cfg)
-                for lab, im in zip(labels, body.images, strict=True)
+            named: list[tuple[str, bytes | str]] = [
+                (im.name or f"image{i}", im.data) for i, im in enumerate(body.images)
             ]
-            return labels, images, body.model
+            return named, body.model
         if not kind.startswith("multipart/form-data"):
             raise ServeError("send multipart/form-data (field image) or application/json")
         try:
@@ -314,12 +364,10 @@ def create_app(
         if not uploads:
             raise ServeError("no file in field 'image'", code="bad_form")
         model = form.get("model")
-        decoded = [await read(u, f"image{i}") for i, u in enumerate(uploads)]
-        return (
-            [d[0] for d in decoded],
-            [d[1] for d in decoded],
-            (model if isinstance(model, str) else None),
-        )
+        read_in: list[tuple[str, bytes | str]] = [
+            await upload_bytes(u, f"image{i}") for i, u in enumerate(uploads)
+        ]
+        return read_in, (model if isinstance(model, str) else None)
 
     @v1.post("/compare", response_model=S.CompareView)
     async def compare(
@@ -330,8 +378,12 @@ def create_app(
 
         async def work() -> S.CompareView:
             m = pick(model)
-            (la, ia), (lb, ib) = await read(a, "a"), await read(b, "b")
-            (sa, da), (sb, db) = await score_images(m, [ia, ib])
+            pair: list[tuple[str, bytes | str]] = [
+                await upload_bytes(a, "a"),
+                await upload_bytes(b, "b"),
+            ]
+            (sa, da), (sb, db) = await score_uploads(m, pair, draft=False)
+            (la, _), (lb, _) = pair
             return S.CompareView(a=la, b=lb, score_a=sa, score_b=sb, **pair_view(sa, da, sb, db))
 
         return await limited(work())

@@ -2,7 +2,10 @@
 
 Requests put a group of prepared inputs on a bounded queue; one worker thread takes the first
 group, waits at most ``wait_ms`` for more (up to ``max_batch`` inputs), runs one forward pass and
-resolves each group's future. A full queue raises :class:`~redaes.serve.settings.BusyError`.
+resolves each group's future. With ``wait_only_incoming`` the wait is skipped when no request is
+on its way (callers announce themselves with :meth:`MicroBatcher.incoming` while they decode),
+so a lone request never waits.
+A full queue raises :class:`~redaes.serve.settings.BusyError`.
 """
 
 from __future__ import annotations
@@ -10,10 +13,13 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from PIL import Image
 
 from redaes.assessors.base import Assessor
 from redaes.imageio import ImageInput, as_pil
@@ -37,6 +43,7 @@ class MicroBatcher:
         max_batch: most inputs per forward pass (a larger group runs in several passes).
         wait_ms: bounded wait for more groups after the first one.
         queue_size: most groups waiting.
+        wait_only_incoming: wait only while a caller is announced with :meth:`incoming`.
     """
 
     def __init__(
@@ -46,11 +53,15 @@ class MicroBatcher:
         max_batch: int = 32,
         wait_ms: float = 5.0,
         queue_size: int = 64,
+        wait_only_incoming: bool = False,
     ) -> None:
         self.forward, self.prepare = forward, prepare
+        self.wait_only_incoming = wait_only_incoming
         self.max_batch, self.wait_s = max(1, max_batch), max(0.0, wait_ms) / 1000.0
         self._queue: queue.Queue[_Group | None] = queue.Queue(maxsize=max(1, queue_size))
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._inbound = 0
         self.batches = 0
         self.items = 0
 
@@ -72,9 +83,24 @@ class MicroBatcher:
         """Groups waiting for the model."""
         return self._queue.qsize()
 
+    @contextmanager
+    def incoming(self) -> Iterator[None]:
+        """Announce a request that will submit soon (the worker waits for it, bounded)."""
+        with self._lock:
+            self._inbound += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inbound -= 1
+
     def submit(self, images: Sequence[ImageInput]) -> Future[Result]:
         """Prepare ``images`` and queue them; raise :class:`BusyError` when the queue is full."""
-        group = _Group([self.prepare(im) for im in images])
+        return self.submit_prepared([self.prepare(im) for im in images])
+
+    def submit_prepared(self, items: list[Any]) -> Future[Result]:
+        """Queue already prepared ``items`` (non-blocking); :class:`BusyError` when full."""
+        group = _Group(items)
         try:
             self._queue.put_nowait(group)
         except queue.Full:
@@ -91,7 +117,8 @@ class MicroBatcher:
         groups, size, stop = [first], len(first.items), False
         deadline = time.monotonic() + self.wait_s
         while size < self.max_batch:
-            left = deadline - time.monotonic()
+            idle = self.wait_only_incoming and not self._inbound
+            left = 0.0 if idle else deadline - time.monotonic()
             try:
                 nxt = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
             except queue.Empty:
@@ -129,16 +156,34 @@ class MicroBatcher:
                 return
 
 
+def model_input(size: int) -> Callable[[ImageInput], Image.Image]:
+    """Per-image preparation for a compact model of input side ``size``: the 8-bit RGB image
+    resized as ``CompactNet.preprocess`` resizes it (bilinear, no reducing gap).
+
+    The worker's ``score_with_std`` then finds the image at the input size and only converts
+    it to a tensor, so the resize runs in the request threads, in parallel, and nothing is
+    converted twice.
+    """
+
+    def prepare(image: ImageInput) -> Image.Image:
+        img = as_pil(image)
+        if img.size == (size, size):
+            return img
+        return img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=None)
+
+    return prepare
+
+
 def batcher_for(assessor: Assessor, **kwargs: Any) -> MicroBatcher:
     """A batcher running ``assessor``'s own ``score_with_std`` (engine, calibration) per batch.
 
     For the compact assessor, inputs are resized to the model input in the request threads
-    (``net.preprocess``); the 8-bit round trip back through ``score_with_std`` is exact.
+    (:func:`model_input`); scores equal ``assessor.score_with_std`` on the original images.
     """
     from redaes.models import CompactAssessor
     from redaes.models.scoring import scores_with_std
 
-    prepare = assessor.net.preprocess if isinstance(assessor, CompactAssessor) else as_pil
+    prepare = model_input(assessor.input_size) if isinstance(assessor, CompactAssessor) else as_pil
     return MicroBatcher(lambda items: scores_with_std(assessor, items), prepare=prepare, **kwargs)
 
 

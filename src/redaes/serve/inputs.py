@@ -18,15 +18,22 @@ from redaes.imageio import encode_image, load_image, resize_long_side
 from redaes.serve.settings import ServeError, ServeSettings
 
 
-def decode_image(data: bytes, label: str, settings: ServeSettings) -> Image.Image:
-    """Decode one uploaded image; raise :class:`ServeError` (400) naming ``label``."""
+def decode_image(
+    data: bytes, label: str, settings: ServeSettings, draft: int | None = None
+) -> Image.Image:
+    """Decode one uploaded image; raise :class:`ServeError` (400) naming ``label``.
+
+    ``draft`` (a model's input side) decodes JPEGs DCT-downscaled to no less than
+    ``draft`` x ``draft``, as ``redaes score`` does (:func:`redaes.imageio.load_image`).
+    """
     if not data:
         raise ServeError(f"{label}: empty upload", code="bad_image")
     fd, tmp = tempfile.mkstemp(prefix="redaes-upload-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        return load_image(tmp, limit=settings.max_pixels)
+        size = (draft, draft) if draft else None
+        return load_image(tmp, limit=settings.max_pixels, draft=size)
     except ImageLoadError as exc:
         raise ServeError(f"{label}: {exc.problem}", code="bad_image") from None
     finally:

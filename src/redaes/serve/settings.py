@@ -19,7 +19,9 @@ class ServeSettings:
         timeout_s: per-request time limit (504 after it).
         queue_size: most requests waiting for the model (503 + ``Retry-After`` above it).
         max_batch: most images in one forward pass.
-        batch_wait_ms: how long the batcher waits for more requests before a forward pass.
+        batch_wait_ms: how long the batcher waits for more requests before a forward pass
+            (only while other requests are being decoded).
+        decode_threads: threads decoding uploads (0 = one per CPU core).
         edit_long_side: explain/suggest work on a copy downscaled to this long side (0 = off).
         preview_long_side: long side of the suggestion previews (JPEG data URLs).
         token: bearer token required on ``/v1/*`` when set.
@@ -32,6 +34,7 @@ class ServeSettings:
     queue_size: int = 64
     max_batch: int = 32
     batch_wait_ms: float = 5.0
+    decode_threads: int = 0
     edit_long_side: int = 768
     preview_long_side: int = 512
     token: str | None = None
