@@ -3,6 +3,7 @@ clients on loopback, against the CLI's batch throughput measured in the same run
 
     python bench/serve.py [--model FILE.safetensors] [--before REV] [--threads 0,1]
                           [--side 1920] [--requests 96] [--rounds 2] [--out bench/results]
+                          [--stem serve]
 
 Each server is a real ``redaes serve`` process. ``--before REV`` also serves the ``src/`` of git
 revision ``REV`` (``git archive``, run with ``PYTHONPATH``) and measures it interleaved with the
@@ -14,7 +15,7 @@ resized to ``--side`` px, quality 90), as every CLI image is that file.
 The client is deliberately lean (pre-encoded multipart body, raw HTTP/1.1 keep-alive over asyncio
 streams): it shares the CPU with the server, and httpx costs 2.5-8 ms of CPU per request here.
 Client and server CPU per request are reported. Rows are medians over rounds. Writes
-``OUT/serve.md`` and ``OUT/serve.json`` with the machine and the load average.
+``OUT/STEM.md`` and ``OUT/STEM.json`` with the machine and the load average.
 """
 
 from __future__ import annotations
@@ -144,8 +145,10 @@ def measure_server(weights: Path, env: dict[str, str], photo: bytes, n: int) -> 
         server = psutil.Process(proc.pid)
         for clients in CLIENTS:
             mine, theirs = resource.getrusage(resource.RUSAGE_SELF), server.cpu_times()
+            h0 = httpx.get(f"http://127.0.0.1:{port}/health").json()
             rps, lat = asyncio.run(load(port, raw, clients, n))
             mine2, theirs2 = resource.getrusage(resource.RUSAGE_SELF), server.cpu_times()
+            h1 = httpx.get(f"http://127.0.0.1:{port}/health").json()
             p50, p95, p99 = (float(np.percentile(lat, q)) * 1000 for q in (50, 95, 99))
             out[str(clients)] = {
                 "rps": rps,
@@ -154,9 +157,9 @@ def measure_server(weights: Path, env: dict[str, str], photo: bytes, n: int) -> 
                 "p99_ms": p99,
                 "client_cpu_ms": 1000 * _cpu(mine2, mine) / n,
                 "server_cpu_ms": 1000 * (sum(theirs2[:2]) - sum(theirs[:2])) / n,
+                "images_per_pass": (h1["items"] - h0["items"])
+                / max(1, h1["batches"] - h0["batches"]),
             }
-        health = httpx.get(f"http://127.0.0.1:{port}/health").json()
-        out["images_per_pass"] = health["items"] / max(1, health["batches"])
     finally:
         proc.terminate()
         proc.wait(10)
@@ -183,7 +186,6 @@ def median_rows(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     for clients in map(str, CLIENTS):
         fields = rounds[0][clients]
         out[clients] = {k: float(np.median([r[clients][k] for r in rounds])) for k in fields}
-    out["images_per_pass"] = float(np.median([r["images_per_pass"] for r in rounds]))
     return out
 
 
@@ -266,8 +268,8 @@ def markdown(res: dict[str, Any]) -> str:
             + ").",
             "",
             "| server | clients | requests/s | share of CLI | p50 ms | p95 ms | p99 ms "
-            "| server CPU ms/req | client CPU ms/req |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| images/pass | server CPU ms/req | client CPU ms/req |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for name in ("before", "after"):
             if name not in r:
@@ -277,12 +279,10 @@ def markdown(res: dict[str, Any]) -> str:
                 lines.append(
                     f"| {name} | {c} | {x['rps']:.1f} | {x['rps'] / r['cli_images_per_s']:.0%} "
                     f"| {x['p50_ms']:.0f} | {x['p95_ms']:.0f} | {x['p99_ms']:.0f} "
-                    f"| {x['server_cpu_ms']:.1f} | {x['client_cpu_ms']:.1f} |"
+                    f"| {x['images_per_pass']:.1f} | {x['server_cpu_ms']:.1f} "
+                    f"| {x['client_cpu_ms']:.1f} |"
                 )
-        passes = ", ".join(
-            f"{n} {r[n]['images_per_pass']:.1f}" for n in ("before", "after") if n in r
-        )
-        lines += ["", f"Images per forward pass over the whole run: {passes}.", ""]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -296,14 +296,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=96)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    ap.add_argument("--stem", default="serve", help="file names: STEM.md, STEM.json")
     args = ap.parse_args(argv)
     args.threads = [int(t) for t in args.threads.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         res = run(args, Path(tmp))
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "serve.json").write_text(json.dumps(res, indent=2) + "\n")
+    (args.out / f"{args.stem}.json").write_text(json.dumps(res, indent=2) + "\n")
     text = markdown(res)
-    (args.out / "serve.md").write_text(text)
+    (args.out / f"{args.stem}.md").write_text(text)
     print(text)
     return 0
 
