@@ -123,6 +123,16 @@ class CompactNet(nn.Module):
         std = F.softplus(out[:, 1]) + self.config.min_std
         return score, std
 
+    def std_head_state(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """A copy of the std head's parameters (row 1 of ``head``: weight and bias)."""
+        return self.head.weight[1].detach().clone(), self.head.bias[1].detach().clone()
+
+    @torch.no_grad()
+    def restore_std_head(self, state: tuple[torch.Tensor, torch.Tensor]) -> None:
+        """Put back the std head's parameters saved by :meth:`std_head_state`."""
+        self.head.weight[1].copy_(state[0])
+        self.head.bias[1].copy_(state[1])
+
     def preprocess(self, image: ImageInput) -> torch.Tensor:
         """One image -> (3, S, S) in [0, 1]: RGB, resized to the input size (Pillow bilinear)."""
         return preprocess(as_pil(image), self.config.input_size)

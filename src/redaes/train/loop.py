@@ -212,18 +212,6 @@ def anchor(net: CompactNet, data: PairTensors, cfg: TrainConfig) -> None:
     }
 
 
-def std_head_state(net: CompactNet) -> tuple[torch.Tensor, torch.Tensor]:
-    """A copy of the std head's parameters (row 1 of the head: weight and bias)."""
-    return net.head.weight[1].detach().clone(), net.head.bias[1].detach().clone()
-
-
-@torch.no_grad()
-def restore_std_head(net: CompactNet, state: tuple[torch.Tensor, torch.Tensor]) -> None:
-    """Put back the std head's parameters saved by :func:`std_head_state`."""
-    net.head.weight[1].copy_(state[0])
-    net.head.bias[1].copy_(state[1])
-
-
 def build_net(cfg: TrainConfig, stage: int, init: Path | None) -> CompactNet:
     """Stage ``stage``'s starting network: ``init``'s weights, or a fresh one (seeded)."""
     torch.manual_seed(cfg.seed * 1009 + stage)
@@ -306,7 +294,7 @@ def run_stage(
     recipe = cfg.to_dict()
     net.backbone.train_last(cfg.model.train_last_blocks)
     params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
-    pinned = std_head_state(net) if sc.freeze_std_head else None
+    pinned = net.std_head_state() if sc.freeze_std_head else None
     head = [p for n, p in params if not n.startswith("backbone.")]
     body = [p for n, p in params if n.startswith("backbone.")]
     opt = torch.optim.AdamW(
@@ -347,7 +335,7 @@ def run_stage(
         gnorm = float(torch.nn.utils.clip_grad_norm_(net.parameters(), sc.grad_clip))
         opt.step()
         if pinned is not None:  # AdamW's weight decay moves it even with a zero gradient
-            restore_std_head(net, pinned)
+            net.restore_std_head(pinned)
         step += 1
         last = step == sc.steps
         if step % sc.log_every == 0 or last:
