@@ -18,9 +18,13 @@ What each number means (documented so the prior's verdicts and the reasoning tex
 * saturation is reported as HSV mean (legacy), Lab chroma mean and 95th percentile, and
   ``gamut_clip``: the share of strongly coloured pixels with a channel pinned at 0 or 255
   (oversaturation destroys colour gradations there).
-* noise is Immerkaer's sigma restricted to the flatter half of the image (lowest Sobel gradient),
-  so texture is not mistaken for grain; ``detail`` is the standard deviation of the Laplacian of
-  a sigma-1 Gaussian smoothing (which keeps edges and suppresses grain ~60x), noise share removed.
+* noise is Immerkaer's sigma restricted to the flattest quarter of the image (lowest Sobel
+  gradient, :data:`FLAT_QUANTILE`), so texture is not mistaken for grain; ``detail`` is the
+  standard deviation of the Laplacian of a sigma-1 Gaussian smoothing (which keeps edges and
+  passes ~180x less grain variance than the bare Laplacian), the grain's share removed.
+* the scene's own colour (``chroma_rel``, the hue share) is measured after a von Kries white
+  balance to the cast estimate and a sigma-1.5 smoothing: a global cast or per-channel grain
+  is not colour.
 * KADID-like damage: ``blockiness`` (8x8 grid discontinuity of JPEG-like coding), ``impulse``
   (isolated pixels beyond all 8 neighbours: salt and pepper), ``flat`` (exactly uniform 2x2
   blocks inside structured 9x9 neighbourhoods: pixelation) and ``colour_block`` (uniform, strongly
@@ -38,9 +42,21 @@ import torch
 
 from redaes.imageio import ImageInput, as_pil
 
-LOG_NOISE_GAIN = 1.31
-"""Variance of OpenCV's 3x3 Laplacian after a sigma-1 Gaussian, per unit of white-noise variance
-(measured): the share of ``detail`` that grain alone would produce."""
+LOG_NOISE_GAIN = 0.113
+"""Variance of OpenCV's 4-neighbour Laplacian (``cv2.Laplacian``, ``ksize=1``) after a sigma-1
+Gaussian, per unit of white-noise variance (0.1126 measured on a 512 x 512 white-noise field; a
+test re-measures it): the share of ``detail`` that grain alone produces. An earlier value of
+1.31 (the 3x3-aperture kernel's gain) removed ~12x too much and sent the detail of any noisy
+photo to 0, so added grain also read as a total loss of sharpness."""
+NEUTRAL_RELIABLE = 0.1
+"""Share of truly neutral pixels (Lab chroma < 8) at which a cast estimate is fully trusted."""
+COLOUR_SIGMA = 1.5
+"""Gaussian sigma (px of the tone/colour copy) of the smoothing before the scene's own chroma
+and hue are measured: per-channel grain adds chroma speckle that is noise, not colour."""
+FLAT_QUANTILE = 25.0
+"""Percent of the lowest-gradient pixels Immerkaer's noise sigma is taken over: the flattest
+quarter (sky, walls, skin) carries the grain; busier regions carry texture (fur, foliage, a
+wood board), which resampling and compression smooth and a larger share would read as noise."""
 ARTEFACT_SIDE = 768
 """Largest side (px) of the native-resolution centre crop the artefact measures use."""
 
@@ -63,11 +79,12 @@ class ImageStats:
         width: pixel width of the original image.
         height: pixel height of the original image.
         detail: standard deviation of the Laplacian of the sigma-1 Gaussian-smoothed luma, with
-            the noise's share (``1.31 sigma^2``) removed (0-255 scale): edges and texture,
+            the noise's share (``0.113 sigma^2``) removed (0-255 scale): edges and texture,
             hardly grain.
         chroma: mean CIE Lab chroma ``C*``.
-        chroma_rel: mean chroma around the cast estimate (``a* - cast_a``, ``b* - cast_b``):
-            the scene's own colour, which a global cast does not add.
+        chroma_rel: mean Lab chroma after a von Kries white balance that takes the cast
+            estimate to grey (:func:`balanced_chroma`): the scene's own colour, which a global
+            cast does not add.
         chroma_p95: 95th percentile of ``C*``.
         gamut_clip: share of pixels with ``C* > 30`` and a channel at 0 or 255.
         cast_a: neutral-candidate estimate of the illuminant cast, Lab ``a*`` (+ magenta).
@@ -81,10 +98,12 @@ class ImageStats:
             within 2 px (the rim of a flat or formerly blown area is not pixelation): the
             signature of blocky upsampling.
         colour_block: share of strongly coloured pixels (channel spread > 60/255) at the centre
-            of an exactly uniform 7x7 window: pasted colour patches.
+            of an exactly uniform 7x7 window whose uniform area ends in a hard step
+            (:func:`pasted_blocks`): pasted colour patches.
         dark_channel: mean of the 7x7 dark channel (haze veils raise it), 0-1.
         vignette: log2 of centre over corner luma (stops; + = darker corners).
-        unnatural_hue: chroma-weighted share of colour in magenta-purple hues (Lab h 295-355).
+        unnatural_hue: chroma-weighted share of colour (pixels with ``C* > 4`` on the smoothed
+            copy) in magenta-purple hues (Lab h 295-355); scaling all chroma hardly moves it.
     """
 
     luminance: float
@@ -154,7 +173,8 @@ def _opened_share(mask: np.ndarray) -> float:
 
 
 def flat_noise_sigma(luma255: np.ndarray) -> float:
-    """Immerkaer's noise sigma (0-255 scale) over the flatter half of ``luma255``."""
+    """Immerkaer's noise sigma (0-255 scale) over the flattest :data:`FLAT_QUANTILE` percent of
+    ``luma255``."""
     if min(luma255.shape) < 8:
         return 0.0
     conv = np.abs(cv2.filter2D(luma255, cv2.CV_32F, _IMMERKAER))[1:-1, 1:-1]
@@ -162,7 +182,7 @@ def flat_noise_sigma(luma255: np.ndarray) -> float:
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)[1:-1, 1:-1]
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)[1:-1, 1:-1]
     grad = np.abs(gx) + np.abs(gy)
-    sel = conv[grad <= np.median(grad)]
+    sel = conv[grad <= np.percentile(grad, FLAT_QUANTILE)]
     return float(np.sqrt(np.pi / 2.0) / 6.0 * sel.mean()) if sel.size else 0.0
 
 
@@ -208,10 +228,46 @@ def _artefacts(native: np.ndarray) -> tuple[float, float, float, float, float]:
     near_flat = cv2.dilate(flat5.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     blocky = block2 & (coarse[:-1, :-1] > 3.0) & ~near_flat[:-1, :-1]
     flat = float(blocky.mean()) if blocky.size else 0.0
+    return noise, blockiness(luma), impulse, flat, pasted_blocks(arr, rgb)
+
+
+BLOCK_EDGE = 20.0
+"""Morphological gradient (8-bit levels, largest channel) that makes a rim pixel of a uniform
+area a step: a flat wall or sky fades into its surroundings by a level or two."""
+BLOCK_RIM_SHARE = 0.6
+"""Share of its rim a uniform area must end in steps to read as pasted: a patch pasted onto a
+photo stops at a step all round; a flat wall meets hard edges only here and there."""
+
+
+def pasted_blocks(arr: np.ndarray, rgb: np.ndarray) -> float:
+    """Share of pixels at the centre of an exactly uniform, strongly coloured 7x7 window whose
+    uniform area (a connected run of such centres, grown by the window) ends in a step on most
+    of its rim (:data:`BLOCK_EDGE`, :data:`BLOCK_RIM_SHARE`): pasted colour patches, not the
+    smooth flat areas of a good photo (which any grain or colour edit would otherwise
+    'repair')."""
+    mx, mn = _chmax(arr), _chmin(arr)
     m7 = cv2.blur(rgb, (7, 7))
     var7 = _chmax(cv2.blur(rgb * rgb, (7, 7)) - m7 * m7)
-    colour_block = float(((var7 < 0.1) & (mx.astype(np.int16) - mn > 60)).mean())
-    return noise, blockiness(luma), impulse, flat, colour_block
+    centres = ((var7 < 0.1) & (mx.astype(np.int16) - mn > 60)).astype(np.uint8)
+    if not centres.any():
+        return 0.0
+    n, labels = cv2.connectedComponents(centres)
+    own = cv2.dilate(labels.astype(np.float32), np.ones((7, 7), np.uint8))
+    step = _chmax(cv2.dilate(arr, _K3).astype(np.int16) - cv2.erode(arr, _K3)) > BLOCK_EDGE
+    # a pixel is on the rim of every area it touches but is not part of (largest and smallest
+    # neighbouring label: two areas meeting each count the other's edge pixels)
+    big = np.float32(n + 1)
+    hi = cv2.dilate(own, _K3)
+    lo = cv2.erode(np.where(own > 0, own, big), _K3)
+    steps, rims = np.zeros(n), np.zeros(n)
+    for nb in (hi, lo):
+        rim = (nb != own) & (nb > 0) & (nb < big)
+        idx = nb[rim].astype(np.int64)
+        steps += np.bincount(idx, weights=step[rim].astype(np.float64), minlength=n)[:n]
+        rims += np.bincount(idx, minlength=n)[:n]
+    hard = steps / np.maximum(rims, 1) >= BLOCK_RIM_SHARE
+    hard[0] = False
+    return float((centres.astype(bool) & hard[labels]).mean())
 
 
 def _cast(lab: np.ndarray, chroma: np.ndarray, clipped: np.ndarray) -> tuple[float, float]:
@@ -230,6 +286,49 @@ def _cast(lab: np.ndarray, chroma: np.ndarray, clipped: np.ndarray) -> tuple[flo
     wp = wp_px.mean(axis=0) if len(wp_px) else gw
     est = 0.5 * (gw + wp)
     return float(est[0]), float(est[1])
+
+
+def _srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def _linear_to_srgb(v: np.ndarray) -> np.ndarray:
+    v = np.clip(v, 0.0, 1.0)
+    return np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055).astype(np.float32)
+
+
+def _gains_to_grey(cast_a: float, cast_b: float) -> np.ndarray:
+    """Linear-light per-channel gains that take a mid-grey carrying the Lab cast to grey."""
+    pair = np.array([[[60.0, 0.0, 0.0]], [[60.0, cast_a, cast_b]]], np.float32)
+    ref, est = _srgb_to_linear(cv2.cvtColor(pair, cv2.COLOR_Lab2RGB))
+    return (ref / np.maximum(est, 1e-4)).reshape(1, 1, 3)
+
+
+def balanced_chroma(
+    rgb: np.ndarray,
+    cast_a: float,
+    cast_b: float,
+    clipped: np.ndarray,
+    reliability: float = 1.0,
+    rounds: int = 3,
+) -> float:
+    """Mean Lab chroma of ``rgb`` (float ``(H, W, 3)`` sRGB in 0-1) after a von Kries white
+    balance that takes the neutral candidates to grey: per-channel gains in linear light, the
+    way a camera (and the ``temperature``/``tint`` ops) shift white balance, re-estimated on the
+    balanced image ``rounds`` times (the candidate estimate alone under-reads a strong cast), so
+    a global cast changes this number hardly at all while the scene's own colours do. Each
+    estimate is scaled by ``reliability`` (0-1: the share of pixels within 8 Lab units of the
+    estimate over :data:`NEUTRAL_RELIABLE`): a frame without surfaces that are grey under the
+    estimated illuminant is not re-balanced on its own colours."""
+    linear = _srgb_to_linear(rgb)
+    gains = np.ones((1, 1, 3), np.float32)
+    chroma = np.hypot(*cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[..., 1:].transpose(2, 0, 1))
+    for _ in range(rounds):
+        gains = gains * _gains_to_grey(reliability * cast_a, reliability * cast_b)
+        lab = cv2.cvtColor(_linear_to_srgb(linear * gains), cv2.COLOR_RGB2Lab)
+        chroma = np.hypot(lab[..., 1], lab[..., 2])
+        cast_a, cast_b = _cast(lab, chroma, clipped)
+    return float(chroma.mean())
 
 
 def _vignette(luma: np.ndarray) -> float:
@@ -270,13 +369,24 @@ def measure(image: ImageInput | torch.Tensor, max_side: int = 512) -> ImageStats
     chroma = np.hypot(lab[..., 1], lab[..., 2])
     white, black = mn >= 253, mx <= 2
     cast_a, cast_b = _cast(lab, chroma, white | black)
-    chroma_rel = float(np.hypot(lab[..., 1] - cast_a, lab[..., 2] - cast_b).mean())
+    neutral_fraction = float((chroma < 8).mean())
+    # surfaces that are grey under the estimated illuminant (a cast moves them all together)
+    near_cast = np.hypot(lab[..., 1] - cast_a, lab[..., 2] - cast_b) < 8
+    reliability = min(1.0, float(near_cast.mean()) / NEUTRAL_RELIABLE)
+    # colour is judged at the scale colour lives at: grain adds chroma noise, not colour
+    soft = cv2.GaussianBlur(rgb, (0, 0), COLOUR_SIGMA)
+    chroma_rel = balanced_chroma(soft, cast_a, cast_b, white | black, reliability)
     strong = chroma > 30
     gamut = float((strong & ((mx >= 254) | (mn <= 1))).mean())
-    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360.0
-    chromatic = chroma > 12
-    cw = float(chroma[chromatic].sum())
-    unnatural = float(chroma[chromatic & (hue >= 295) & (hue <= 355)].sum() / cw) if cw else 0.0
+    lab_soft = cv2.cvtColor(soft, cv2.COLOR_RGB2Lab)
+    chroma_soft = np.hypot(lab_soft[..., 1], lab_soft[..., 2])
+    hue = np.degrees(np.arctan2(lab_soft[..., 2], lab_soft[..., 1])) % 360.0
+    # chroma-weighted over every tinted pixel: a boost that scales all chroma leaves the share
+    # nearly as it is, only a turn of the hues moves it
+    tinted = chroma_soft > 4
+    cw = float(chroma_soft[tinted].sum())
+    magenta = float(chroma_soft[tinted & (hue >= 295) & (hue <= 355)].sum())
+    unnatural = magenta / cw if cw else 0.0
     dark = cv2.erode(_chmin(rgb), np.ones((7, 7), np.uint8))
     lap_var = float(lap.var())
     same_grid = small.shape == native.shape and max(h, w) <= ARTEFACT_SIDE
@@ -303,7 +413,7 @@ def measure(image: ImageInput | torch.Tensor, max_side: int = 512) -> ImageStats
         gamut_clip=gamut,
         cast_a=cast_a,
         cast_b=cast_b,
-        neutral_fraction=float((chroma < 8).mean()),
+        neutral_fraction=neutral_fraction,
         blockiness=block,
         impulse=impulse,
         flat=flat,

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from redaes.scene import SceneInfo
-from redaes.stats import ImageStats
+from redaes.stats import NEUTRAL_RELIABLE, ImageStats
 
 TERM_UNITS: dict[str, str] = {
     "exposure": "luma",
@@ -37,17 +37,28 @@ TERM_UNITS: dict[str, str] = {
 }
 """The fixed term vocabulary and the unit each term's ``before``/``after`` values are in."""
 
-INTENT_LUMA = {"high_key": 0.66, "low_key": 0.24}
+INTENT_LUMA = {"high_key": 0.78, "low_key": 0.24}
 """Mean-luma target per scene intent (the neutral target is :data:`TARGET_LUMA`)."""
 TARGET_LUMA = 0.46
 EXPOSURE_SLACK_EV = 0.3
 CONTRAST_BAND = (0.13, 0.30)
 CHROMA_KNEE = 8.0
 CHROMA_CAP = 45.0
+CHROMA_FLOOR = 1.5
+"""Balanced Lab chroma below which a scene reads as grey: the residue a white-balance shift
+leaves (under 1 Lab unit) buys no colour."""
 CAST_TOLERANCE = 5.0
-NEUTRAL_RELIABLE = 0.1
-"""Share of truly neutral pixels (the larger of the two images) at which the cast term counts
-fully."""
+"""Lab a* (green-magenta) distance from the intended cast that costs nothing."""
+WARM_TOLERANCE = 8.0
+"""Lab b* a warm white balance may carry for free (about a 40 mired warm shift of a grey scene):
+warm renderings of interiors and daylight scenes are a common, preferred look, so cooling a
+mildly warm good photo earns nothing, while a stronger (tungsten-like) cast still costs."""
+COOL_TOLERANCE = 4.0
+"""Lab b* on the cool side that costs nothing (a blue cast reads as a fault sooner)."""
+HIGH_KEY_DAMP = 0.75
+"""Share of the highlight-clipping and saturation terms a fully high-key scene drops."""
+HIGH_KEY_SLACK = 0.1
+"""EV slack below the target in a fully high-key scene (greyer whites show at once)."""
 NOISE_FLOOR = 1.5
 """Noise sigma (0-255) added to both sides of the noise ratio: changes well below a visible
 grain do not count."""
@@ -78,13 +89,24 @@ class Term:
         }
 
 
+TONE_INTENTS = frozenset({"high_key", "low_key"})
+"""Intents read from the tones: an edit that darkens a white interior does not make it any less
+a white interior, so the pair takes the stronger of the two images' votes."""
+
+
 def shared_intent(a: SceneInfo | None, b: SceneInfo | None) -> tuple[str, float]:
-    """The pair's scene intent, symmetric in the two images: each image votes half its
-    ``intent_strength`` for its intent; the larger vote wins (``("neutral", 0)`` if none)."""
+    """The pair's scene intent, symmetric in the two images. Colour intents (a warm sunset, a
+    cool blue hour) get the mean of both images' ``intent_strength`` votes, so a white-balance
+    shift alone cannot make its own look intended; tone intents (:data:`TONE_INTENTS`) get the
+    larger vote. The largest wins (``("neutral", 0)`` if none)."""
     votes: dict[str, float] = {}
     for s in (a, b):
         if s is not None and s.intent != "neutral":
-            votes[s.intent] = votes.get(s.intent, 0.0) + 0.5 * float(s.intent_strength)
+            v = float(s.intent_strength)
+            if s.intent in TONE_INTENTS:
+                votes[s.intent] = max(votes.get(s.intent, 0.0), v)
+            else:
+                votes[s.intent] = votes.get(s.intent, 0.0) + 0.5 * v
     if not votes:
         return "neutral", 0.0
     name = max(sorted(votes), key=lambda k: votes[k])
@@ -96,10 +118,16 @@ def _dist(x: float, lo: float, hi: float) -> float:
 
 
 def u_exposure(st: ImageStats, intent: str, strength: float) -> float:
-    """Minus the EV distance of the mean luma from the (intent-aware) target, beyond a slack."""
+    """Minus the EV distance of the mean luma from the (intent-aware) target, beyond a slack.
+
+    In high key the slack below the target shrinks toward :data:`HIGH_KEY_SLACK` with the
+    intent strength: darkening a white interior turns its whites grey, which is not a fix."""
     target = TARGET_LUMA + strength * (INTENT_LUMA.get(intent, TARGET_LUMA) - TARGET_LUMA)
-    ev = abs(math.log2((st.luminance + 0.03) / (target + 0.03)))
-    return -max(0.0, ev - EXPOSURE_SLACK_EV)
+    ev = math.log2((st.luminance + 0.03) / (target + 0.03))
+    slack = EXPOSURE_SLACK_EV
+    if intent == "high_key" and ev < 0:
+        slack -= strength * (EXPOSURE_SLACK_EV - HIGH_KEY_SLACK)
+    return -max(0.0, abs(ev) - slack)
 
 
 def u_contrast(st: ImageStats, intent: str, strength: float) -> float:
@@ -109,21 +137,24 @@ def u_contrast(st: ImageStats, intent: str, strength: float) -> float:
 
 
 def u_saturation(st: ImageStats) -> float:
-    """Diminishing returns of the scene's chroma around its cast (``log1p(C / 8)`` capped at
-    ``C = 45``, ``C`` = :attr:`ImageStats.chroma_rel`), minus gamut
+    """Diminishing returns of the scene's white-balanced chroma (``log1p((C - 1.5) / 8)`` capped
+    at ``C = 45``, ``C`` = :attr:`ImageStats.chroma_rel`), minus gamut
     clipping and implausible chroma: dull images gain from colour, vivid ones lose when drained
     and lose when pushed into clipping."""
     c = st.chroma_rel
-    base = math.log1p(min(c, CHROMA_CAP) / CHROMA_KNEE)
+    base = math.log1p(max(0.0, min(c, CHROMA_CAP) - CHROMA_FLOOR) / CHROMA_KNEE)
     return base - 4.0 * st.gamut_clip - max(0.0, c - 60.0) / 20.0
 
 
 def cast_excess(st: ImageStats, intent: str, strength: float) -> float:
-    """Lab distance of the neutral-candidate cast beyond the tolerance around the intended cast."""
+    """Lab distance of the neutral-candidate cast beyond the tolerance box around the intended
+    cast: :data:`CAST_TOLERANCE` in a*, :data:`WARM_TOLERANCE` on the warm side of b* and
+    :data:`COOL_TOLERANCE` on the cool side (asymmetric: a warm look is often intended)."""
     ia, ib = INTENT_CAST.get(intent, (0.0, 0.0))
-    return max(
-        0.0, math.hypot(st.cast_a - strength * ia, st.cast_b - strength * ib) - CAST_TOLERANCE
-    )
+    da, db = st.cast_a - strength * ia, st.cast_b - strength * ib
+    ea = max(0.0, abs(da) - CAST_TOLERANCE)
+    eb = max(0.0, db - WARM_TOLERANCE) if db > 0 else max(0.0, -db - COOL_TOLERANCE)
+    return math.hypot(ea, eb)
 
 
 def u_vignette(st: ImageStats) -> float:
@@ -132,13 +163,17 @@ def u_vignette(st: ImageStats) -> float:
     return -max(0.0, st.vignette - 0.6)
 
 
-def tilt_of(scene: SceneInfo | None) -> float | None:
-    """The tilt that matters: the horizon, else the verticals, else ``None``."""
-    if scene is None:
+def tilt_pair(ss: SceneInfo | None, se: SceneInfo | None) -> tuple[float, float] | None:
+    """The tilts that matter, like with like: both horizons, else both verticals, else ``None``
+    (a source horizon is never compared with the edit's verticals: lines that one image shows
+    and the other does not are a detector's disagreement, not a rotation)."""
+    if ss is None or se is None:
         return None
-    if scene.horizon_deg is not None:
-        return float(scene.horizon_deg)
-    return None if scene.verticals_deg is None else float(scene.verticals_deg)
+    if ss.horizon_deg is not None and se.horizon_deg is not None:
+        return float(ss.horizon_deg), float(se.horizon_deg)
+    if ss.verticals_deg is not None and se.verticals_deg is not None:
+        return float(ss.verticals_deg), float(se.verticals_deg)
+    return None
 
 
 def framing(scene: SceneInfo) -> float:
@@ -191,7 +226,16 @@ def pair_terms(
         u_exposure(e, intent, k),
     )
     low_key = 0.5 if intent == "low_key" else 1.0
-    pot("highlight_clipping", s.clip_bright, e.clip_bright, -s.clip_bright, -e.clip_bright)
+    # a high-key look keeps its whites at paper white: their clipping is intended, and a pale
+    # palette is the look (chroma a colour shift adds to near-white surfaces is a cast)
+    high_key = 1.0 - HIGH_KEY_DAMP * k if intent == "high_key" else 1.0
+    pot(
+        "highlight_clipping",
+        s.clip_bright,
+        e.clip_bright,
+        -high_key * s.clip_bright,
+        -high_key * e.clip_bright,
+    )
     pot(
         "shadow_clipping",
         s.clip_dark,
@@ -200,7 +244,13 @@ def pair_terms(
         -low_key * e.clip_dark,
     )
     pot("contrast", s.contrast, e.contrast, u_contrast(s, intent, k), u_contrast(e, intent, k))
-    pot("saturation", s.chroma_rel, e.chroma_rel, u_saturation(s), u_saturation(e))
+    pot(
+        "saturation",
+        s.chroma_rel,
+        e.chroma_rel,
+        high_key * u_saturation(s),
+        high_key * u_saturation(e),
+    )
     # the cast estimate is only as good as the neutral surfaces behind it (symmetric in the pair)
     rel = min(1.0, max(s.neutral_fraction, e.neutral_fraction) / NEUTRAL_RELIABLE)
     cb, ca = rel * cast_excess(s, intent, k), rel * cast_excess(e, intent, k)
@@ -242,9 +292,10 @@ def pair_terms(
     pot("impulse", s.impulse, e.impulse, -s.impulse, -e.impulse)
     pot("colour_block", s.colour_block, e.colour_block, -s.colour_block, -e.colour_block)
     pot("vignette", s.vignette, e.vignette, u_vignette(s), u_vignette(e))
-    ts, te = tilt_of(ss), tilt_of(se)
-    if ts is not None and te is not None and abs(ts - te) <= MAX_TILT_CHANGE:
-        # a tilt only counts where both images show consistent straight lines
+    tilts = tilt_pair(ss, se)
+    if tilts is not None and abs(tilts[0] - tilts[1]) <= MAX_TILT_CHANGE:
+        # a tilt only counts where both images show the same consistent straight lines
+        ts, te = tilts
         pot("horizon_tilt", ts, te, -min(abs(ts), 12.0), -min(abs(te), 12.0))
     if ss is not None and se is not None:
         fs, fe = framing(ss), framing(se)
