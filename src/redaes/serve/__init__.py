@@ -18,7 +18,12 @@ server has a token):
 Every endpoint takes an optional ``model`` (a name from ``/v1/models``; 404 otherwise).
 Limits (:class:`ServeSettings`): body size (413), pixels per image (400), images per request,
 per-request timeout (504), bounded model queue (503 + ``Retry-After``). Concurrent requests are
-micro-batched into one forward pass (:class:`MicroBatcher`).
+micro-batched into one forward pass (:class:`MicroBatcher`). Uploads are decoded in a pool of one
+thread per core (``ServeSettings.decode_threads``); ``/v1/score`` decodes JPEGs DCT-downscaled to
+the model input as ``redaes score`` does (same scores), ``/v1/compare``, explain and suggest
+decode in full as their CLI commands do. ONNX Runtime's intra-op threads follow
+``REDAES_THREADS`` (``REDAES_THREADS=1`` is faster for a server on a small shared machine; see
+``bench/results/serve.md``).
 """
 
 from __future__ import annotations
