@@ -254,7 +254,9 @@ def markdown(res: dict[str, Any]) -> str:
         f"{res['requests_per_row']} requests per row; medians of {res['rounds']} interleaved "
         "rounds. `before` = the service at "
         f"`{res['before']}`, `after` = this tree. Reproduce: `python bench/serve.py"
-        f"{' --before ' + res['before'] if res['before'] else ''}`.",
+        f"{' --before ' + res['before'] if res['before'] else ''} --side {res['side']} "
+        f"--threads {','.join(res['results'])}"
+        f"{'' if res.get('stem', 'serve') == 'serve' else ' --stem ' + res['stem']}`.",
         "",
     ]
     for threads, r in res["results"].items():
@@ -300,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     args.threads = [int(t) for t in args.threads.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        res = run(args, Path(tmp))
+        res = {**run(args, Path(tmp)), "stem": args.stem}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.stem}.json").write_text(json.dumps(res, indent=2) + "\n")
     text = markdown(res)
