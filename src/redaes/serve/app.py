@@ -17,23 +17,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from PIL import Image
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as FormFile
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from redaes.assessors.base import Assessor
-from redaes.errors import RedaesError
 from redaes.serve import schemas as S
 from redaes.serve.batching import BatchedAssessor, MicroBatcher, batcher_for
+from redaes.serve.errors import BodyLimit, install_errors, one_line
 from redaes.serve.inputs import data_url, decode_base64, decode_image, working_copy
-from redaes.serve.settings import ServeError, ServeSettings, TooLargeError, UnknownModelError
+from redaes.serve.settings import ServeError, ServeSettings, UnknownModelError
 
 T = TypeVar("T")
 STATIC = Path(str(resources.files("redaes.serve") / "static"))
@@ -67,36 +64,6 @@ def _input_side(assessor: Assessor) -> int | None:
     return size if isinstance(size, int) and size > 0 else None
 
 
-class BodyLimit:
-    """ASGI middleware: 413 for bodies over ``limit`` bytes (declared or streamed)."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await error_response(TooLargeError(self._message()))(scope, receive, send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise TooLargeError(self._message())
-            return message
-
-        await self.app(scope, limited, send)
-
-    def _message(self) -> str:
-        return f"request body over the limit of {self.limit} bytes"
-
-
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     """A pydantic JSON schema with its ``$defs`` references inlined (valid inside OpenAPI)."""
     defs = schema.pop("$defs", {})
@@ -110,45 +77,6 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
         return [walk(v) for v in node] if isinstance(node, list) else node
 
     return dict(walk(schema))
-
-
-def error_response(exc: ServeError) -> JSONResponse:
-    """The JSON error body for ``exc`` (``Retry-After`` on 503)."""
-    headers = {"Retry-After": "1"} if exc.status == 503 else None
-    body = {"status": exc.status, "error": exc.code, "message": str(exc)}
-    return JSONResponse(body, status_code=exc.status, headers=headers)
-
-
-def _one_line(exc: ValidationError | RequestValidationError) -> str:
-    parts = []
-    for e in exc.errors()[:3]:
-        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
-        parts.append(f"{where or 'body'}: {e.get('msg', 'invalid')}")
-    return "; ".join(parts)
-
-
-def _install_errors(app: FastAPI) -> None:
-    @app.exception_handler(ServeError)
-    async def serve_error(_: Request, exc: ServeError) -> JSONResponse:
-        return error_response(exc)
-
-    @app.exception_handler(RedaesError)
-    async def redaes_error(_: Request, exc: RedaesError) -> JSONResponse:
-        return error_response(ServeError(str(exc)))
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(ServeError(_one_line(exc), status=422, code="invalid_request"))
-
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        if isinstance(exc.__cause__, ServeError):  # e.g. body over the limit while parsing
-            return error_response(exc.__cause__)
-        return error_response(ServeError(str(exc.detail), status=exc.status_code, code="http"))
-
-    @app.exception_handler(Exception)
-    async def internal(_: Request, exc: Exception) -> JSONResponse:
-        return error_response(ServeError("internal error", status=500, code="internal"))
 
 
 def create_app(
@@ -205,7 +133,7 @@ def create_app(
         "counterfactual explanations and edit suggestions.",
         lifespan=lifespan,
     )
-    _install_errors(app)
+    install_errors(app)
     app.add_middleware(BodyLimit, limit=cfg.max_request_bytes)
     bearer = HTTPBearer(auto_error=False)
 
@@ -345,7 +273,7 @@ def create_app(
             except (json.JSONDecodeError, UnicodeDecodeError):
                 raise ServeError("malformed JSON body", code="bad_json") from None
             except ValidationError as exc:
-                raise ServeError(_one_line(exc), status=422, code="invalid_request") from None
+                raise ServeError(one_line(exc), status=422, code="invalid_request") from None
             if len(body.images) > cfg.max_images:
                 raise ServeError(f"at most {cfg.max_images} images per request")
             named: list[tuple[str, bytes | str]] = [
