@@ -234,6 +234,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "default"),
             "load_1min_start": load_start[0],
             "load_1min_end": os.getloadavg()[0],
             "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
@@ -244,16 +245,20 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 def markdown(res: dict[str, Any]) -> str:
     """The Markdown report of :func:`run`'s result."""
     m = res["machine"]
+    before = f"`before` = the service at `{res['before']}`, " if res["before"] else ""
+    omp = m.get("omp_num_threads", "default")
+    omp = "" if omp == "default" else f"OMP_NUM_THREADS={omp} "
     lines = [
         "# Service benchmark: `POST /v1/score` on loopback",
         "",
         f"Machine: {m['platform']}, {m['cpu_count']} CPU cores shared with other jobs "
         f"(1-min load average {m['load_1min_start']:.2f} at start, {m['load_1min_end']:.2f} at "
-        f"end), Python {m['python']}, {m['date_utc']} UTC. Model: {res['weights']} (runtime "
-        f"auto). Each request: one {res['side']} px JPEG ({res['photo_bytes'] // 1024} KiB); "
+        f"end), Python {m['python']}, OMP_NUM_THREADS (torch) "
+        f"{m.get('omp_num_threads', 'default')}, {m['date_utc']} UTC. "
+        f"Model: {res['weights']} (runtime auto). Each request: one {res['side']} px JPEG "
+        f"({res['photo_bytes'] // 1024} KiB); "
         f"{res['requests_per_row']} requests per row; medians of {res['rounds']} interleaved "
-        "rounds. `before` = the service at "
-        f"`{res['before']}`, `after` = this tree. Reproduce: `python bench/serve.py"
+        f"rounds. {before}`after` = this tree. Reproduce: `{omp}python bench/serve.py"
         f"{' --before ' + res['before'] if res['before'] else ''} --side {res['side']} "
         f"--threads {','.join(res['results'])}"
         f"{'' if res.get('stem', 'serve') == 'serve' else ' --stem ' + res['stem']}`.",
