@@ -43,7 +43,7 @@ def load_weights() -> dict[str, Any]:
 
 def prior_version() -> str:
     """``"<rules>+<weights>"``: the rule set's version and the weights file's version."""
-    return f"2.0+{load_weights().get('version', 'unknown')}"
+    return f"2.1+{load_weights().get('version', 'unknown')}"
 
 
 def recorded_base(ctx: PairContext) -> dict[str, float]:
