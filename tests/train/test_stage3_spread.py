@@ -62,7 +62,7 @@ def _stage3_loss(tiny_red, tmp_path, **kw):
     )
     loss.backward()
     assert net.head.weight.grad is not None
-    return loss, parts, net.head.weight.grad.clone()
+    return loss.detach(), parts, net.head.weight.grad.clone()
 
 
 def test_nll_term_enters_the_stage3_loss(tiny_red, tmp_path):
