@@ -4,6 +4,8 @@ like-with-like tilts) decide the verdicts they are documented to decide."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from PIL import Image
 from redaes.edits import EditChain, create_edit
 from redaes.judges import PairContext
 from redaes.judges.prior import PriorJudge
-from redaes.judges.prior.terms import CHROMA_FLOOR, tilt_pair
+from redaes.judges.prior.terms import CHROMA_FLOOR, cast_excess, tilt_pair
 from redaes.scene import SceneInfo
 from redaes.stats import LOG_NOISE_GAIN, measure
 from tests.conftest import natural_like
@@ -126,3 +128,17 @@ def test_smooth_flat_colour_is_not_a_pasted_block() -> None:
     pasted[40:72, 20:52] = (0.1, 0.2, 0.9)  # a 32 x 32 blue patch with a hard step
     assert measure(_pil(pasted)).colour_block > 0.02
     assert _judge(wall, ["gaussian_noise=0.2"]) < 0  # grain does not 'remove' the wall
+
+
+def test_a_warm_intent_frees_the_warmth_from_neutral_to_the_sunset(medium: Image.Image) -> None:
+    st = measure(medium)
+
+    def excess(a: float, b: float, intent: str) -> float:
+        return cast_excess(replace(st, cast_a=a, cast_b=b), intent, 1.0)
+
+    for b in (0.0, 6.0, 14.0, 20.0):  # neutral to beyond the sunset's own warmth: all free
+        assert excess(2.0, b, "sunset_warm") == 0.0
+    assert excess(2.0, -8.0, "sunset_warm") > 0  # blue in evening light is still a cast
+    assert excess(2.0, 14.0, "neutral") > 0  # without the intent the same warmth costs
+    assert excess(0.0, -12.0, "blue_hour_cool") == 0.0
+    assert excess(0.0, -12.0, "neutral") > 0

@@ -66,7 +66,7 @@ MAX_TILT_CHANGE = 10.5
 """Tilts further apart than the largest rotation are a line detector's disagreement, not an
 edit: the tilt term is left out."""
 INTENT_CAST = {"sunset_warm": (5.0, 14.0), "blue_hour_cool": (0.0, -12.0)}
-"""Cast (a*, b*) that a scene intent makes intended: the tolerance circle is centred there."""
+"""Cast (a*, b*) that a scene intent makes intended: the free box stretches from neutral to it."""
 
 
 @dataclass(frozen=True)
@@ -146,14 +146,22 @@ def u_saturation(st: ImageStats) -> float:
     return base - 4.0 * st.gamut_clip - max(0.0, c - 60.0) / 20.0
 
 
+def _excess(x: float, intended: float, below: float, above: float) -> float:
+    """Distance of ``x`` outside the free interval from ``min(0, intended) - below`` to
+    ``max(0, intended) + above``."""
+    return max(0.0, min(0.0, intended) - below - x, x - max(0.0, intended) - above)
+
+
 def cast_excess(st: ImageStats, intent: str, strength: float) -> float:
-    """Lab distance of the neutral-candidate cast beyond the tolerance box around the intended
-    cast: :data:`CAST_TOLERANCE` in a*, :data:`WARM_TOLERANCE` on the warm side of b* and
-    :data:`COOL_TOLERANCE` on the cool side (asymmetric: a warm look is often intended)."""
+    """Lab distance of the neutral-candidate cast outside the free box: :data:`CAST_TOLERANCE`
+    in a*, :data:`WARM_TOLERANCE` on the warm side of b* and :data:`COOL_TOLERANCE` on the cool
+    side (asymmetric: a warm look is often intended), stretched from neutral to the scene
+    intent's cast (:data:`INTENT_CAST`, scaled by the intent strength): in warm evening light
+    any warmth from neutral to the sunset's is the photographer's call, so neither warming nor
+    cooling within it is a fix."""
     ia, ib = INTENT_CAST.get(intent, (0.0, 0.0))
-    da, db = st.cast_a - strength * ia, st.cast_b - strength * ib
-    ea = max(0.0, abs(da) - CAST_TOLERANCE)
-    eb = max(0.0, db - WARM_TOLERANCE) if db > 0 else max(0.0, -db - COOL_TOLERANCE)
+    ea = _excess(st.cast_a, strength * ia, CAST_TOLERANCE, CAST_TOLERANCE)
+    eb = _excess(st.cast_b, strength * ib, COOL_TOLERANCE, WARM_TOLERANCE)
     return math.hypot(ea, eb)
 
 
