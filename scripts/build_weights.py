@@ -13,7 +13,9 @@ command after an interruption):
    ``compact-default.md`` (dataset card, recipe, timings, validation metrics) and the loss
    curves, so ``redaes.load_assessor()`` and every command use them.
 
-Timings of each step go to ``WORK/build_weights.json``.
+Timings of each step go to ``WORK/build_weights.json``. After a teacher change (another prior
+version), the old ``WORK/red`` and ``WORK/run`` are refused with a one-line error rather than
+reused: delete them (or pass another ``--work``) to rebuild.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from pathlib import Path
 
@@ -202,6 +203,20 @@ def test_two_builds_byte_identical_across_workers(
     other = tmp_path / "other"
     build(photos, other, N, fast_plan(), seed=8)
     assert _digest(other) != _digest(built[0])
+
+
+def test_a_changed_teacher_is_never_resumed(
+    built: tuple[Path, dict], photos: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _ = built
+    before = _digest(out)
+    build_mod = importlib.import_module("redaes.pairs.build")  # the package exports build()
+    monkeypatch.setattr(
+        build_mod, "judge_versions", lambda judges: dict.fromkeys(judges, "rules 9.9")
+    )
+    with pytest.raises(ConfigError, match="--overwrite"):
+        build(photos, out, N, fast_plan(), seed=7)  # same plan, new judge: not "resumed"
+    assert _digest(out) == before
 
 
 def test_rebuild_is_noop_and_other_settings_refused(built: tuple[Path, dict], photos: Path) -> None:

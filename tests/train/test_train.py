@@ -126,6 +126,19 @@ def test_changed_recipe_refuses_the_old_checkpoint(tiny_red, tmp_path):
         train_compact(tiny_config(tiny_red, tmp_path / "r", lr=0.02), stages=[1])
 
 
+def test_relabelled_data_refuses_the_old_checkpoint(tiny_red, tmp_path, monkeypatch):
+    train_compact(tiny_config(tiny_red, tmp_path / "d"), stages=[1])
+    real = loop.load_pairs
+
+    def relabelled(*args, **kwargs):  # the same pairs judged by another teacher
+        pt = real(*args, **kwargs)
+        return dataclasses.replace(pt, fingerprint={**pt.fingerprint, "labels": "other"})
+
+    monkeypatch.setattr(loop, "load_pairs", relabelled)
+    with pytest.raises(ConfigError, match="different recipe or data"):
+        train_compact(tiny_config(tiny_red, tmp_path / "d"), stages=[1])
+
+
 def test_cli_train_compact_stage_by_stage(tiny_red, tmp_path, capsys):
     from redaes.cli import main
 

@@ -47,6 +47,7 @@ from redaes.pairs.storage import (
     card_text,
     columns,
     is_complete,
+    judge_versions,
     pair_schema,
     read_table,
     remove_temp_files,
@@ -66,6 +67,9 @@ def _spec_key(plan: PairPlan, sources: Sequence[Source], seed: int, n_pairs: int
         "seed": seed,
         "pairs": n_pairs,
         "sources": digest.hexdigest()[:16],
+        # a changed teacher (prior rules or weights, VLM prompt) makes another dataset: a
+        # rebuild must never hand back the labels of the old one as "resumed"
+        "judges": judge_versions(list(plan.judges)),
     }
 
 

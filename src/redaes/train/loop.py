@@ -305,9 +305,13 @@ def run_stage(
     step = 0
     if ckpt.is_file():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state.get("recipe") != recipe or state.get("init") != (str(init) if init else None):
+        if (
+            state.get("recipe") != recipe
+            or state.get("init") != (str(init) if init else None)
+            or state.get("data", train.fingerprint) != train.fingerprint  # relabelled pairs
+        ):
             raise ConfigError(
-                f"{ckpt}: checkpoint of a different recipe; use another out_dir "
+                f"{ckpt}: checkpoint of a different recipe or data; use another out_dir "
                 "or delete the stage folder"
             )
         net.load_state_dict(state["model"], strict=False)
@@ -370,6 +374,7 @@ def run_stage(
                     "recipe": recipe,
                     "anchor": net.config.anchor,
                     "init": str(init) if init else None,
+                    "data": train.fingerprint,
                 },
             )
         if progress is not None:
