@@ -208,6 +208,11 @@ def to_markdown(res: dict[str, Any], kadid_md: str | None) -> str:
             f"| original photos, {label}, rated an improvement (mean delta "
             f"{col[key]['mean_delta']:+.2f}) | {_p(col[key])} | {review.get(key, '-')} |"
         )
+        if "above_neutral" in col[key]:
+            lines.append(
+                f"| same, by +0.1 or more (outside the neutral band) | "
+                f"{_p(col[key]['above_neutral'])} | - |"
+            )
     lines += [
         f"| plain pairs: non-neutral labels that are negative | "
         f"{_p(bal['plain_non_neutral_negative'])} | 88 % |",

@@ -195,6 +195,8 @@ def colour_intent(judge: Any, photos: list[Any]) -> dict[str, Any]:
         out[name] = {
             **pct(sum(d > 0 for d in deltas), len(deltas)),
             "mean_delta": round(sum(deltas) / max(1, len(deltas)), 3),
+            # beyond the neutral band of the balance figures (|delta| < 0.1 is 'neutral')
+            "above_neutral": pct(sum(d >= 0.1 for d in deltas), len(deltas)),
         }
     out["review"] = {"saturation-0.3": 50.0, "temperature-0.3": 40.9}
     return out
