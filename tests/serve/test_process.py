@@ -110,3 +110,9 @@ def test_bad_inputs_and_flat_memory(server, crops):
         grown = rss.memory_info().rss - start
         assert grown < 15 * 1024 * 1024, f"RSS grew by {grown / 2**20:.1f} MiB"
         assert c.post("/v1/score", files={"image": ("a.jpg", crops[0])}).status_code == 200
+
+
+def test_server_names_its_weights_once_at_start_up(server, weights):
+    log = (weights.parent / "server.log").read_text()
+    assert log.count("weights: ") == 1
+    assert "tiny.safetensors (sha256 " in log

@@ -73,4 +73,8 @@ def register(app: typer.Typer) -> None:
             return
         specs: list[str | None] = list(model) or [None]
         models = {model_name(s): load_assessor(s) for s in specs}  # loaded once, at start-up
+        from redaes.cli.score_cmds import announce_weights
+
+        for assessor in models.values():
+            announce_weights(assessor)  # which weights answer, named once on stderr
         uvicorn.run(create_app(models, settings), host=host, port=port, log_level="warning")
