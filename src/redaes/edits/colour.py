@@ -95,15 +95,18 @@ def _locus_normal(mired: torch.Tensor) -> torch.Tensor:
 def _white_point() -> tuple[float, float]:
     """Correlated colour temperature (mired) and signed Duv of the sRGB white (D65).
 
-    The CCT is the nearest point of the locus in CIE 1960 uv (a fine search in mired), Duv the
+    The CCT is the nearest point of the locus in CIE 1960 uv (a coarse then fine search in mired,
+    to 1e-4 mired: a 70,001-point grid cost 0.16 s of every start-up), Duv the
     signed distance along the locus normal there.
     """
     xyz = torch.linalg.inv(torch.tensor(_XYZ_TO_RGB, dtype=torch.float64)) @ torch.ones(
         3, dtype=torch.float64
     )
     white = torch.stack(_uv_of_xy(xyz[0] / xyz.sum(), xyz[1] / xyz.sum()))
-    grid = torch.linspace(120.0, 190.0, 70001, dtype=torch.float64)
-    mired = grid[((_locus_uv(grid) - white) ** 2).sum(dim=-1).argmin()]
+    mired = torch.tensor(155.0, dtype=torch.float64)
+    for lo, hi, n in ((120.0, 190.0, 701), (-0.1, 0.1, 2001)):  # coarse, then fine (1e-4)
+        grid = torch.linspace(lo, hi, n, dtype=torch.float64) + (0.0 if n == 701 else mired)
+        mired = grid[((_locus_uv(grid) - white) ** 2).sum(dim=-1).argmin()]
     m = mired.reshape(1)
     duv = ((white - _locus_uv(m)[0]) * _locus_normal(m)[0]).sum()
     return float(mired), float(duv)
