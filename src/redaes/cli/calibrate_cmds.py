@@ -57,4 +57,6 @@ def register(app: typer.Typer) -> None:
             f"Kendall {_fmt(report['loo_kendall'])}, MAE {report['loo_mae']:.3f}",
             highlight=False,
         )
-        console.print(f"weights: {report['model']}", highlight=False)
+        from redaes.models.weights import describe_weights
+
+        console.print(f"weights: {describe_weights(report['model'])}", highlight=False)

@@ -244,6 +244,9 @@ def _demo_report(out: Path, model: Path | None) -> None:
         )
         return
     assessor = CompactAssessor(weights=weights)
+    from redaes.cli.score_cmds import announce_weights
+
+    announce_weights(assessor)
     assets = resources.files("redaes") / "assets"
     names = sorted(p.name for p in assets.iterdir() if p.name.endswith(".jpg"))
     with resources.as_file(assets) as folder:
