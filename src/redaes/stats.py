@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 import torch
 
+from redaes.edits.tone import scale_linear_light, srgb_to_linear
 from redaes.imageio import ImageInput, as_pil
 
 LOG_NOISE_GAIN = 0.113
@@ -288,20 +289,12 @@ def _cast(lab: np.ndarray, chroma: np.ndarray, clipped: np.ndarray) -> tuple[flo
     return float(est[0]), float(est[1])
 
 
-def _srgb_to_linear(v: np.ndarray) -> np.ndarray:
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def _linear_to_srgb(v: np.ndarray) -> np.ndarray:
-    v = np.clip(v, 0.0, 1.0)
-    return np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055).astype(np.float32)
-
-
-def _gains_to_grey(cast_a: float, cast_b: float) -> np.ndarray:
-    """Linear-light per-channel gains that take a mid-grey carrying the Lab cast to grey."""
+def _gains_to_grey(cast_a: float, cast_b: float) -> torch.Tensor:
+    """Linear-light per-channel gains ``(1, 3, 1, 1)`` that take a mid-grey carrying the Lab
+    cast to grey."""
     pair = np.array([[[60.0, 0.0, 0.0]], [[60.0, cast_a, cast_b]]], np.float32)
-    ref, est = _srgb_to_linear(cv2.cvtColor(pair, cv2.COLOR_Lab2RGB))
-    return (ref / np.maximum(est, 1e-4)).reshape(1, 1, 3)
+    ref, est = srgb_to_linear(torch.from_numpy(cv2.cvtColor(pair, cv2.COLOR_Lab2RGB)))
+    return (ref / est.clamp_min(1e-4)).reshape(1, 3, 1, 1)
 
 
 def balanced_chroma(
@@ -313,21 +306,27 @@ def balanced_chroma(
     rounds: int = 3,
 ) -> float:
     """Mean Lab chroma of ``rgb`` (float ``(H, W, 3)`` sRGB in 0-1) after a von Kries white
-    balance that takes the neutral candidates to grey: per-channel gains in linear light, the
-    way a camera (and the ``temperature``/``tint`` ops) shift white balance, re-estimated on the
-    balanced image ``rounds`` times (the candidate estimate alone under-reads a strong cast), so
-    a global cast changes this number hardly at all while the scene's own colours do. Each
+    balance that takes the neutral candidates to grey: per-channel gains in linear light with
+    the edit engine's own curves (:func:`~redaes.edits.tone.scale_linear_light`, as the
+    ``temperature``/``tint`` ops shift white balance), re-estimated on the balanced image
+    ``rounds`` (>= 1) times (the candidate estimate alone under-reads a strong cast), so a
+    global cast changes this number hardly at all while the scene's own colours do. Each
     estimate is scaled by ``reliability`` (0-1: the share of pixels within 8 Lab units of the
     estimate over :data:`NEUTRAL_RELIABLE`): a frame without surfaces that are grey under the
     estimated illuminant is not re-balanced on its own colours."""
-    linear = _srgb_to_linear(rgb)
-    gains = np.ones((1, 1, 3), np.float32)
-    chroma = np.hypot(*cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[..., 1:].transpose(2, 0, 1))
-    for _ in range(rounds):
-        gains = gains * _gains_to_grey(reliability * cast_a, reliability * cast_b)
-        lab = cv2.cvtColor(_linear_to_srgb(linear * gains), cv2.COLOR_RGB2Lab)
-        chroma = np.hypot(lab[..., 1], lab[..., 2])
+    image = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+
+    def balanced(gains: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        out = scale_linear_light(image, gains)[0].permute(1, 2, 0).numpy()
+        lab = cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2Lab)
+        return lab, np.hypot(lab[..., 1], lab[..., 2])
+
+    gains = _gains_to_grey(reliability * cast_a, reliability * cast_b)
+    lab, chroma = balanced(gains)
+    for _ in range(rounds - 1):  # re-estimate what is left of the cast on the balanced image
         cast_a, cast_b = _cast(lab, chroma, clipped)
+        gains = gains * _gains_to_grey(reliability * cast_a, reliability * cast_b)
+        lab, chroma = balanced(gains)
     return float(chroma.mean())
 
 
