@@ -103,10 +103,12 @@ def _white_point() -> tuple[float, float]:
         3, dtype=torch.float64
     )
     white = torch.stack(_uv_of_xy(xyz[0] / xyz.sum(), xyz[1] / xyz.sum()))
-    mired = torch.tensor(155.0, dtype=torch.float64)
-    for lo, hi, n in ((120.0, 190.0, 701), (-0.1, 0.1, 2001)):  # coarse, then fine (1e-4)
-        grid = torch.linspace(lo, hi, n, dtype=torch.float64) + (0.0 if n == 701 else mired)
-        mired = grid[((_locus_uv(grid) - white) ** 2).sum(dim=-1).argmin()]
+
+    def nearest(grid: torch.Tensor) -> torch.Tensor:
+        return grid[((_locus_uv(grid) - white) ** 2).sum(dim=-1).argmin()]
+
+    mired = nearest(torch.linspace(120.0, 190.0, 701, dtype=torch.float64))  # 0.1 mired steps
+    mired = nearest(mired + torch.linspace(-0.1, 0.1, 2001, dtype=torch.float64))  # then 1e-4
     m = mired.reshape(1)
     duv = ((white - _locus_uv(m)[0]) * _locus_normal(m)[0]).sum()
     return float(mired), float(duv)
