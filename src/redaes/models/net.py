@@ -150,11 +150,17 @@ class CompactNet(nn.Module):
         return (score.clamp(0.0, 10.0) if clamp else score).tolist(), std.tolist()
 
 
-def preprocess(img: Image.Image, size: int) -> torch.Tensor:
-    """RGB PIL image -> (3, size, size) float tensor in [0, 1] (antialiased bilinear resize)."""
+def resize_to_input(img: Image.Image, size: int) -> Image.Image:
+    """``img`` at the model input ``size`` x ``size`` (antialiased bilinear, no reducing gap);
+    returned as is when it already is."""
     if img.size != (size, size):
         img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=None)
-    return pil_to_tensor(img)
+    return img
+
+
+def preprocess(img: Image.Image, size: int) -> torch.Tensor:
+    """RGB PIL image -> (3, size, size) float tensor in [0, 1] (:func:`resize_to_input`)."""
+    return pil_to_tensor(resize_to_input(img, size))
 
 
 def pair_view(score_a: float, std_a: float, score_b: float, std_b: float) -> dict[str, float]:

@@ -158,18 +158,17 @@ class MicroBatcher:
 
 def model_input(size: int) -> Callable[[ImageInput], Image.Image]:
     """Per-image preparation for a compact model of input side ``size``: the 8-bit RGB image
-    resized as ``CompactNet.preprocess`` resizes it (bilinear, no reducing gap).
+    resized exactly as ``CompactNet.preprocess`` resizes it
+    (:func:`redaes.models.net.resize_to_input`).
 
     The worker's ``score_with_std`` then finds the image at the input size and only converts
     it to a tensor, so the resize runs in the request threads, in parallel, and nothing is
     converted twice.
     """
+    from redaes.models.net import resize_to_input
 
     def prepare(image: ImageInput) -> Image.Image:
-        img = as_pil(image)
-        if img.size == (size, size):
-            return img
-        return img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=None)
+        return resize_to_input(as_pil(image), size)
 
     return prepare
 
