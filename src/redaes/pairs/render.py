@@ -338,6 +338,14 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
         )
         source = spec.sources[pp.source]
         edited_bytes = _encode(spec, ed)
+        extra: dict[str, Any] = {}
+        if generative:  # the recorded instructions: re-render data, and named by the reasoning
+            from redaes.edits.generative import generative_records
+
+            records = generative_records(pp.edits(), pp.seed)
+            for r in records:
+                r["controls"] = json.dumps(r["controls"], sort_keys=True)
+            extra = {"generative": records, "guard_ssim": ssim.get(id(pp))}
         text = reasoning.compose(
             src.observed(),
             reasoning.observe(_decoded(edited_bytes), faces=False),
@@ -347,20 +355,13 @@ def process_block(spec: BuildSpec, block: int) -> BlockReport:
             terms=_prior_terms(results),
             neutral_threshold=spec.plan.neutral_threshold,
             rationale=rationale,
+            generative=extra.get("generative"),
         )
         pair_id = planner.pair_id(pp)
         ext = "jpg" if spec.plan.image_format.upper() == "JPEG" else "png"
         src_name = source.sha256[:16]
         if pp.base:  # a degraded copy: its own file name
             src_name += "-" + hashlib.sha256(repr(pp.base).encode()).hexdigest()[:8]
-        extra: dict[str, Any] = {}
-        if generative:
-            from redaes.edits.generative import generative_records
-
-            records = generative_records(pp.edits(), pp.seed)
-            for r in records:
-                r["controls"] = json.dumps(r["controls"], sort_keys=True)
-            extra = {"generative": records, "guard_ssim": ssim.get(id(pp))}
         rows.append(
             {
                 "pair_id": pair_id,

@@ -41,8 +41,20 @@ OP_FAMILY = {
 """The edit-op family (:data:`redaes.edits.FAMILIES`) each instruction family is listed under."""
 
 DIRECTIONS = ("improve", "degrade", "depends")
+EFFECT_KINDS = (
+    "brightness",
+    "contrast",
+    "saturation",
+    "warmth",
+    "tint",
+    "haze",
+    "detail",
+    "horizon",
+)
+"""Measured kinds (:data:`redaes.pairs.reasoning.KINDS`) an entry's ``expects`` may name."""
+EFFECT_DIRECTIONS = {"up": 1, "down": -1}
 _REQUIRED = ("id", "family", "text", "direction", "template")
-_KNOWN = (*_REQUIRED, "counterpart")
+_KNOWN = (*_REQUIRED, "counterpart", "expects")
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,9 @@ class Instruction:
         direction: expected aesthetic direction on a typical photo (:data:`DIRECTIONS`).
         template: explanation sentence; ``{degree}`` is replaced by a degree word.
         counterpart: id of the inverse instruction, or ``None``.
+        expects: measured changes the instruction asks for, ``kind -> +1 (up) / -1 (down)``
+            (kinds from :data:`EFFECT_KINDS`); the reasoning checks them against the pair's
+            measurement, never states them from the library alone.
     """
 
     id: str
@@ -64,6 +79,7 @@ class Instruction:
     direction: str
     template: str
     counterpart: str | None = None
+    expects: tuple[tuple[str, int], ...] = ()
 
     @property
     def op_name(self) -> str:
@@ -75,8 +91,10 @@ class Instruction:
         return self.template.format(degree=degree_word(strength))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
+        """JSON-ready dict (``expects`` as ``{kind: "up" | "down"}``)."""
+        out = asdict(self)
+        out["expects"] = {k: "up" if v > 0 else "down" for k, v in self.expects}
+        return out
 
 
 def degree_word(strength: float) -> str:
@@ -150,12 +168,30 @@ def _entry(raw: Any, index: int, origin: str) -> Instruction:
         raise ConfigError(f"{where} ({ident}): counterpart must be an id or null")
     return Instruction(
         id=ident,
+        expects=_expects(raw.get("expects"), f"{where} ({ident})"),
         family=str(raw["family"]),
         text=str(raw["text"]).strip(),
         direction=str(raw["direction"]),
         template=str(raw["template"]).strip(),
         counterpart=counterpart,
     )
+
+
+def _expects(raw: Any, where: str) -> tuple[tuple[str, int], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expects must be a mapping of KIND: up | down")
+    out = []
+    for kind, way in raw.items():
+        if kind not in EFFECT_KINDS:
+            raise ConfigError(
+                f"{where}: expects names unknown kind {kind!r} (known: {', '.join(EFFECT_KINDS)})"
+            )
+        if way not in EFFECT_DIRECTIONS:
+            raise ConfigError(f"{where}: expects {kind!r} must be 'up' or 'down', got {way!r}")
+        out.append((str(kind), EFFECT_DIRECTIONS[way]))
+    return tuple(out)
 
 
 def parse_library(data: Any, origin: str = "instruction library") -> InstructionLibrary:

@@ -7,19 +7,22 @@ gave them (which change set the verdict), and the consensus ``delta``. Each sent
 measured fact with its numbers, or the rule that set the verdict; nothing names the op, its
 strength, or how the source was made, so the text never gives the answer away. The conclusion
 is always the consensus number, e.g. "Overall the edit lowers the aesthetic score by 0.80
-points (uncertainty 0.30)." :func:`~redaes.pairs.reasoning.check.check_reasoning` re-measures
-the two images and verifies every claim of a text.
+points (uncertainty 0.30)." A generative step's recorded instruction is a fact of the pair too:
+:mod:`~redaes.pairs.reasoning.instruction` states what was asked and whether the measurement
+followed it, never whether it helped. :func:`~redaes.pairs.reasoning.check.check_reasoning`
+re-measures the two images and verifies every claim of a text.
 """
 
 from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from redaes.pairs.reasoning.check import check_reasoning, check_row
 from redaes.pairs.reasoning.claims import Claim, claims, decisive, uncited
+from redaes.pairs.reasoning.instruction import instruction_part
 from redaes.pairs.reasoning.observe import KINDS, STATS_SIDE, Observation, observe
 from redaes.pairs.reasoning.text import claim_sentence, rule_sentence, scene_sentence
 
@@ -77,6 +80,7 @@ def compose(
     terms: Iterable[Mapping[str, Any]] | None = None,
     neutral_threshold: float = 0.1,
     rationale: str | None = None,
+    generative: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     """The full reasoning text of one pair.
 
@@ -90,6 +94,8 @@ def compose(
             without them the claims are ordered by how visible they are.
         neutral_threshold: ``|delta|`` below which the text says "barely changes".
         rationale: a VLM judge's rationale; replaces the measured claims when given.
+        generative: the row's ``generative`` records: each instruction is named, with whether
+            the measured change followed it (see :mod:`~redaes.pairs.reasoning.instruction`).
     """
     rng = random.Random(zlib.crc32(f"reasoning:{seed}".encode()))
     parts: list[str] = []
@@ -100,12 +106,14 @@ def compose(
     opener = scene_sentence(source, rng, lines=geometry)
     if opener:
         parts.append(opener)
+    asked, covered = instruction_part(generative, source, edited, seed)
+    parts.extend(asked)
     if rationale and rationale.strip():
         parts.append(rationale.strip())
     else:
         main = decisive(found, delta, neutral_threshold, uncited(terms, delta))
-        shown = found[:MAX_CLAIMS]
-        if main is not None and main not in shown:
+        shown = [c for c in found if c.kind not in covered][:MAX_CLAIMS]
+        if main is not None and main not in shown and main.kind not in covered:
             shown = [*shown[: MAX_CLAIMS - 1], main]
         parts.extend(claim_sentence(c, rng) for c in shown)
         d = direction(delta, neutral_threshold)

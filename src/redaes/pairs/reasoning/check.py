@@ -13,6 +13,12 @@ sentences and returns the claims that fail, one line each (empty list: every cla
   the source does not show;
 - "nothing changed" phrases while a visible change was measured;
 - a phrase that gives the answer away (how the source was made, restoration, op names, strength);
+- a sentence about a generative step's instruction that is not backed by the row's recorded
+  instruction (``generative``): "what was asked" sentences must be one of the wordings built
+  from the record (:mod:`~redaes.pairs.reasoning.instruction`) and hold no verdict word; an
+  effect sentence ("In line with the instruction, ...") must be a numeric claim of a kind the
+  recorded instruction expects, and agree with the measured change; any other mention of an
+  instruction fails;
 - a conclusion whose verb or number disagrees with ``delta``, and a decisive rule sentence whose
   valence (loss / gain) disagrees with the conclusion or with the kind's own valence.
 """
@@ -21,7 +27,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PIL import Image
@@ -29,6 +35,16 @@ from PIL import Image
 from redaes.errors import DataError
 from redaes.imageio import ImageInput
 from redaes.pairs.reasoning.claims import detail_fell, frame_changed
+from redaes.pairs.reasoning.instruction import (
+    ASKED,
+    EFFECT,
+    MENTION,
+    VERDICT,
+    Asked,
+    asked,
+    asked_sentences,
+    check_effect,
+)
 from redaes.pairs.reasoning.observe import INTENT_PHRASES, KINDS, Observation, observe
 
 NUM = r"([+-]?\d+(?:\.\d+)?)"
@@ -165,7 +181,8 @@ def _row_image(value: Any, what: str) -> Image.Image:
 
 
 def check_row(row: Mapping[str, Any], neutral_threshold: float = 0.1) -> list[str]:
-    """:func:`check_reasoning` of one dataset row (``reasoning``, ``delta`` and both images)."""
+    """:func:`check_reasoning` of one dataset row (``reasoning``, ``delta``, both images and,
+    in generative builds, the ``generative`` records)."""
     for key in ("reasoning", "delta", "source_image", "edited_image"):
         if key not in row:
             raise DataError(f"check_reasoning: the row has no {key!r} column")
@@ -175,6 +192,7 @@ def check_row(row: Mapping[str, Any], neutral_threshold: float = 0.1) -> list[st
         _row_image(row["edited_image"], "edited_image"),
         float(row["delta"]),
         neutral_threshold,
+        generative=row.get("generative"),
     )
 
 
@@ -186,12 +204,14 @@ def check_reasoning(
     neutral_threshold: float = 0.1,
     source: Observation | None = None,
     edited: Observation | None = None,
+    generative: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[str]:
     """Failed claims of ``text`` about the pair (empty: every claim is backed by a measurement).
 
     The images are re-measured unless ``source``/``edited`` observations are given. A dataset
     row (a mapping with ``reasoning``, ``delta``, ``source_image`` and ``edited_image``) may be
-    passed instead of the text: see :func:`check_row`.
+    passed instead of the text: see :func:`check_row`. ``generative``: the row's recorded
+    generative steps, the only backing of sentences about an instruction.
     """
     if isinstance(text, Mapping):
         return check_row(text, neutral_threshold)
@@ -207,16 +227,24 @@ def check_reasoning(
         edited = observe(edited_image, faces=False)
     src, ed = source, edited
     bad: list[str] = []
-    leak = LEAKS.search(text)
+    items = asked(generative) if generative else []
+    sentences = _sentences(text)
+    said = [s for s in sentences if ASKED.match(s)]  # what was asked: verified whole, below
+    bad += _check_asked(said, items)
+    rest = " ".join(s for s in sentences if not ASKED.match(s))
+    leak = LEAKS.search(rest)
     if leak:
         bad.append(f"gives the answer away: {leak.group(0)!r}")
-    sentences = _sentences(text)
     bad += _check_conclusion(
         [s for s in sentences if s.startswith("Overall the edit")], delta, neutral_threshold
     )
-    body = [s for s in sentences if not s.startswith("Overall the edit")]
+    body = [s for s in sentences if not s.startswith("Overall the edit") and not ASKED.match(s)]
     measured: set[str] = set()
     for s in body:
+        effect = bool(EFFECT.match(s))
+        if MENTION.search(s) and not effect:
+            bad.append(f"an instruction claim that no recorded instruction backs: {s}")
+            continue
         kinds = _kinds_in(s)
         numeric = bool(FROM_TO.search(s) or DIMS.search(s))
         bad += _check_scene(s, src)
@@ -228,7 +256,12 @@ def check_reasoning(
                 bad.append(f"a numeric claim must name exactly one measured kind: {s}")
                 continue
             bad += _check_numbers(s, kinds[0], src, ed)
+            if effect:
+                bad += check_effect(s, kinds[0], items, src, ed)
             measured.add(kinds[0])
+            continue
+        if effect:
+            bad.append(f"an instruction's effect must be stated with its numbers: {s}")
             continue
         for kind in kinds:
             if kind not in measured:
@@ -239,7 +272,21 @@ def check_reasoning(
             if a is not None and b is not None and d in (1, -1) and d != (1 if b > a else -1):
                 bad.append(f"{kind}: direction contradicts the measured change: {s}")
         bad += _check_valence(s, kinds, src, ed, delta, neutral_threshold)
-    bad += _check_words(text, src, ed)
+    bad += _check_words(rest, src, ed)
+    return bad
+
+
+def _check_asked(said: list[str], items: list[Asked]) -> list[str]:
+    """ "What was asked" sentences: each one wording of a recorded step, no verdict words."""
+    bad = []
+    allowed = [set(asked_sentences(a)) for a in items]
+    for s in said:
+        if not any(s in wordings for wordings in allowed):
+            bad.append(f"an instruction the pair's recorded generative steps do not hold: {s}")
+        elif VERDICT.search(s):
+            bad.append(f"a verdict word in what the instruction asked: {s}")
+    if len(said) > len(items):
+        bad.append(f"{len(said)} instruction sentences for {len(items)} recorded steps")
     return bad
 
 
