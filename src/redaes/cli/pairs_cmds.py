@@ -71,11 +71,19 @@ def generative_overrides(
     share: float | None,
     ops: list[str] | None,
     guard_min_ssim: float | None,
+    *,
+    mapping: list[str] | None = None,
+    options: list[str] | None = None,
+    guard_side: int | None = None,
+    plan_mapping: dict[str, Any] | None = None,
+    plan_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The plan fields set by ``--generative`` and its companion flags (``None``: not given).
 
     The companions need a pipeline, from ``--generative`` or the plan's ``generative_pipeline``;
-    ``--generative-op`` takes ``gen:<id>``, ``<id>`` or either with ``=WEIGHT``.
+    ``--generative-op`` takes ``gen:<id>``, ``<id>`` or either with ``=WEIGHT``;
+    ``--generative-mapping CONTROL=LOW,HIGH`` and ``--generative-option KEY=VALUE`` are merged
+    key by key over the plan's ``plan_mapping`` / ``plan_options``.
     """
     from redaes.errors import ConfigError
 
@@ -83,6 +91,9 @@ def generative_overrides(
         "--generative-share": share is not None,
         "--generative-op": bool(ops),
         "--guard-min-ssim": guard_min_ssim is not None,
+        "--generative-mapping": bool(mapping),
+        "--generative-option": bool(options),
+        "--guard-side": guard_side is not None,
     }
     given = [flag for flag, on in companions.items() if on]
     if given and pipeline is None and not plan_pipeline:
@@ -97,12 +108,23 @@ def generative_overrides(
         if not name.strip() or not math.isfinite(weight) or weight < 0:
             raise ConfigError(f"--generative-op {item!r}: expected ID or ID=WEIGHT (>= 0)")
         weights[name.strip()] = weight
+    extra: dict[str, Any] = {}
+    if mapping or options:
+        from redaes.edits.generative.options import parse_mapping_flags, parse_option_flags
+
+        if mapping:
+            extra["generative_mapping"] = dict(plan_mapping or {}) | parse_mapping_flags(mapping)
+        if options:
+            extra["generative_options"] = dict(plan_options or {}) | parse_option_flags(options)
+    if guard_side is not None and guard_side < 8:
+        raise ConfigError(f"--guard-side must be >= 8 px, got {guard_side}")
     return {
         "generative_pipeline": None if pipeline is None else str(pipeline),
         "generative_share": share,
         "generative_ops": weights or None,
         "guard_min_ssim": guard_min_ssim,
-    }
+        "guard_side": guard_side,
+    } | extra
 
 
 @pairs_app.command("build")
@@ -164,6 +186,25 @@ def build_cmd(
         help="content guard: drop generative edits whose luminance SSIM is below this; "
         "-1 = keep all" + _default("guard_min_ssim"),
     ),
+    guard_side: int | None = typer.Option(
+        None,
+        "--guard-side",
+        help="long side (px) of the content guard's SSIM grid" + _default("guard_side"),
+    ),
+    generative_mapping: list[str] | None = typer.Option(
+        None,
+        "--generative-mapping",
+        metavar="CONTROL=LOW,HIGH",
+        help="strength -> pipeline control at |s| = 0 and 1, repeatable; CONTROL: "
+        "image_guidance, text_guidance, steps, denoise (e.g. steps=10,30)",
+    ),
+    generative_option: list[str] | None = typer.Option(
+        None,
+        "--generative-option",
+        metavar="KEY=VALUE",
+        help="pipeline option, repeatable: adapter, device, dtype, offload, batch_size, "
+        "cpu_threads (e.g. offload=true)",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace a different dataset"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or table"),
 ) -> None:
@@ -205,7 +246,16 @@ def build_cmd(
         judges=list(judge) if judge else None,
         restore_prob=restore_prob,
         **generative_overrides(
-            plan.generative_pipeline, generative, generative_share, generative_op, guard_min_ssim
+            plan.generative_pipeline,
+            generative,
+            generative_share,
+            generative_op,
+            guard_min_ssim,
+            mapping=generative_mapping,
+            options=generative_option,
+            guard_side=guard_side,
+            plan_mapping=plan.generative_mapping,
+            plan_options=plan.generative_options,
         ),
     )
     plan.validate()

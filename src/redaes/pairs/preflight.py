@@ -95,13 +95,16 @@ def check_judges(spec: BuildSpec) -> None:
 
 
 def check_generative(plan: PairPlan) -> None:
-    """A plan naming ``generative_pipeline`` needs ``diffusers`` and a readable local pipeline
-    folder (one clear error now, before any block; the weights load in the workers)."""
+    """A plan naming ``generative_pipeline`` needs ``diffusers``, a readable local pipeline
+    folder, a valid strength mapping and known adapter options (one clear error now, before any
+    block; the weights load in the workers)."""
     if not plan.generative_pipeline:
         return
     from redaes.edits.generative import pipeline_class_name, require_diffusers
     from redaes.edits.generative.adapters import StrengthMapping
+    from redaes.edits.generative.options import check_options
 
     pipeline_class_name(plan.generative_pipeline)
     require_diffusers()
     StrengthMapping.from_dict(plan.generative_mapping)
+    check_options(plan.generative_options)

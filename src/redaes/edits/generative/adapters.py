@@ -75,14 +75,22 @@ class StrengthMapping:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StrengthMapping:
         """Build from ``{"steps": [10, 30], ...}``; unknown keys raise :class:`ConfigError`."""
-        known = ("image_guidance", "text_guidance", "steps", "denoise")
+        from redaes.edits.generative.options import MAPPING_KEYS, check_mapping, did_you_mean
+
         out: dict[str, Any] = {}
         for key, value in data.items():
-            if key not in known:
-                raise ConfigError(f"strength mapping: unknown key {key!r} (known: {known})")
+            if key not in MAPPING_KEYS:
+                raise ConfigError(
+                    f"strength mapping: unknown key {key!r}.{did_you_mean(str(key), MAPPING_KEYS)}"
+                    f" Known: {', '.join(MAPPING_KEYS)}"
+                )
             if not isinstance(value, (list, tuple)) or len(value) != 2:
                 raise ConfigError(f"strength mapping {key!r}: need [value at 0, value at 1]")
-            out[key] = (int(value[0]), int(value[1])) if key == "steps" else tuple(value)
+        check_mapping(data, "strength mapping")
+        for key, value in data.items():
+            out[key] = (
+                (int(value[0]), int(value[1])) if key == "steps" else tuple(map(float, value))
+            )
         return cls(**out)
 
 
