@@ -11,6 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+import redaes.train.evaluate as evaluate
 import redaes.train.loop as loop
 from redaes.errors import ConfigError
 from redaes.models import CompactAssessor, load_assessor, read_config
@@ -82,7 +83,7 @@ def test_three_stages_deterministic_and_loadable(tiny_red, tmp_path):
     assert isinstance(model, CompactAssessor)
     # anchoring: the median score of the training sources is the anchor value
     data = load_pairs(tiny_red, "train", 32)
-    s, _ = loop.predict(
+    s, _ = evaluate.predict(
         model.net, PixelInputs(data.images[[g for g, _ in data.groups]], 32, AugmentConfig())
     )
     assert float(s.median()) == pytest.approx(5.0, abs=1e-4)
@@ -188,10 +189,10 @@ def _full_objective(net, data, cfg, stage):
     """Stage 2's Bradley-Terry loss or stage 3's ranking reward on ALL training pairs/groups."""
     sc = cfg.stages[stage]
     if stage == 3:
-        return -loop.validate(net, data, PixelInputs(data.images, 32, cfg.augment), sc)[
+        return -evaluate.validate(net, data, PixelInputs(data.images, 32, cfg.augment), sc)[
             "ranking_reward"
         ]
-    s, _ = loop.predict(net, PixelInputs(data.images, 32, cfg.augment))
+    s, _ = evaluate.predict(net, PixelInputs(data.images, 32, cfg.augment))
     d = s[torch.from_numpy(data.edt)] - s[torch.from_numpy(data.src)]
     delta, w = torch.from_numpy(data.delta), torch.from_numpy(data.weight)
     return float(losses.bradley_terry(d, delta, w, sc.margin_scale, sc.margin_max, sc.tie_eps))

@@ -40,6 +40,8 @@ class ModelConfig:
         anchor: how the level was fixed: ``{"method", "value", "offset"}``.
         recipe: the training configuration that produced the weights.
         data: fingerprint of the training data.
+        std_scale: factor on every predicted std, fitted after training on the validation
+            split (:func:`redaes.train.evaluate.calibrate_std`); 1.0 = uncalibrated (old files).
         calibration: optional monotone map to a user's rating scale (``redaes calibrate``,
             :class:`redaes.models.calibrate.Calibration`); None = redaes' 0-10 scale.
     """
@@ -55,6 +57,7 @@ class ModelConfig:
     )
     recipe: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    std_scale: float = 1.0
     calibration: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,6 +124,8 @@ class CompactNet(nn.Module):
         out = self.head(self.dropout(feats))
         score = out[:, 0] + self.offset
         std = F.softplus(out[:, 1]) + self.config.min_std
+        if self.config.std_scale != 1.0:  # post-training calibration (bit-identical when off)
+            std = std * self.config.std_scale
         return score, std
 
     def std_head_state(self) -> tuple[torch.Tensor, torch.Tensor]:

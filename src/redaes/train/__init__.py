@@ -5,6 +5,7 @@
 * :mod:`redaes.train.losses`: stage 1 Gaussian NLL, stage 2 Bradley-Terry, stage 3 listwise
   (:mod:`redaes.rewards`).
 * :mod:`redaes.train.loop`: the loop (:func:`train_compact`).
+* :mod:`redaes.train.evaluate`: validation, anchoring, the post-training std calibration.
 """
 
 from __future__ import annotations

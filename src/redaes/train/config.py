@@ -100,6 +100,14 @@ class TrainConfig:
     anchor_value: float = 5.0  # median score of the training sources after anchoring
     threads: int = 2
     progress: bool = True
+    calibrate_std: bool = field(
+        default=True,
+        metadata={
+            "help": "after the last stage, scale every predicted std by one factor fitted "
+            "(closed-form Gaussian NLL) on the validation split so the pair intervals cover "
+            "the judged deltas; stored as std_scale in the weights"
+        },
+    )
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelSettings = field(default_factory=ModelSettings)
     augment: AugmentConfig = field(default_factory=AugmentConfig)

@@ -4,7 +4,9 @@
 (stage 1 from ImageNet weights, later stages from the previous stage's weights), resumes from
 ``OUT/stageN/ckpt.pt`` if present, runs ``steps`` optimisation steps with warmup + cosine, logs
 to ``log.jsonl``, validates, checkpoints, anchors the score level and writes
-``OUT/stageN/model.safetensors`` (and ``OUT/model.safetensors`` for the last stage run).
+``OUT/stageN/model.safetensors``; ``OUT/model.safetensors`` is the last stage run with its stds
+scaled by one factor fitted on the validation split (``calibrate_std``,
+:func:`redaes.train.evaluate.calibrate_std`; fit and coverage in ``OUT/std_calibration.json``).
 
 Determinism: step ``t`` of stage ``k`` draws its batch, crops, flips and dropout masks from
 ``numpy.random.default_rng([seed, k, t])``, so a resumed run makes exactly the draws an
@@ -41,6 +43,7 @@ from redaes.models.weights import load_weights, save_weights
 from redaes.train import losses
 from redaes.train.config import StageConfig, TrainConfig
 from redaes.train.data import PairTensors, load_pairs
+from redaes.train.evaluate import anchor, validate, write_calibrated
 from redaes.train.inputs import WHOLE, CachedInputs, Inputs, PixelInputs, view_boxes
 from redaes.train.parallel import Dist
 from redaes.train.report import plot_log, read_log
@@ -79,41 +82,6 @@ def set_train_mode(net: CompactNet, freeze_bn: bool, train_last: int | None = No
     if train_last is not None:
         for block in net.backbone.blocks()[: net.backbone.first_trained(train_last)]:
             block.eval()
-
-
-@torch.no_grad()
-def predict(net: CompactNet, inputs: Inputs, bs: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
-    """Eval-mode unclamped scores and stds of every image, whole (no augmentation)."""
-    net.eval()
-    out_s, out_sd = [], []
-    for x in inputs.whole(bs):
-        s, sd = inputs.forward(net, x)
-        out_s.append(s)
-        out_sd.append(sd)
-    return torch.cat(out_s), torch.cat(out_sd)
-
-
-def validate(
-    net: CompactNet, val: PairTensors, val_in: Inputs, sc: StageConfig
-) -> dict[str, float]:
-    """Pair metrics and the stage-3 ranking reward on the validation split."""
-    s, sd = predict(net, val_in)
-    src, edt = torch.from_numpy(val.src), torch.from_numpy(val.edt)
-    d, v = s[edt] - s[src], sd[edt] ** 2 + sd[src] ** 2
-    metrics = losses.pair_metrics(d, v, torch.from_numpy(val.delta), sc.tie_eps)
-    # one group per source render: the source (target 0) and its edits (targets = deltas)
-    idx, tgt, tsd, gid = [], [], [], []
-    for g, (s_img, pairs) in enumerate(val.groups):
-        idx += [s_img, *val.edt[pairs].tolist()]
-        tgt += [0.0, *val.delta[pairs].tolist()]
-        tsd += [0.0, *val.delta_std[pairs].tolist()]
-        gid += [g] * (len(pairs) + 1)
-    ii = torch.tensor(idx)
-    reward, _ = losses.listwise_fidelity(
-        s[ii], sd[ii] ** 2, torch.tensor(tgt), gid, torch.tensor(tsd), form=sc.reward, tie=sc.tie
-    )
-    metrics["ranking_reward"] = float(reward)
-    return metrics
 
 
 def stage_loss(
@@ -196,28 +164,13 @@ def stage_loss(
     return loss, parts
 
 
-def anchor(net: CompactNet, data: PairTensors, cfg: TrainConfig) -> None:
-    """Shift the score level so the median training-source score is ``cfg.anchor_value``."""
-    if data.source_images is not None:  # exactly the inference preprocessing
-        images = data.source_images
-    else:
-        images = data.images[torch.tensor([s for s, _ in data.groups])]
-    s, _ = predict(net, PixelInputs(images, cfg.model.input_size, cfg.augment))
-    median = float(s.median())
-    net.config.anchor = {
-        "method": "median_of_train_sources",
-        "value": cfg.anchor_value,
-        "offset": net.offset + cfg.anchor_value - median,
-        "sources": int(images.shape[0]),
-    }
-
-
 def build_net(cfg: TrainConfig, stage: int, init: Path | None) -> CompactNet:
     """Stage ``stage``'s starting network: ``init``'s weights, or a fresh one (seeded)."""
     torch.manual_seed(cfg.seed * 1009 + stage)
     if init is None:
         return CompactNet(model_config(cfg))
     net = load_weights(init)
+    net.config.std_scale = 1.0  # trained uncalibrated; the fit comes after the last stage
     net.config.dropout = cfg.model.dropout
     net.dropout.p = cfg.model.dropout
     return net
@@ -292,6 +245,7 @@ def run_stage(
     ckpt, log, final = sdir / "ckpt.pt", sdir / "log.jsonl", sdir / "model.safetensors"
     net = build_net(cfg, stage, init)
     recipe = cfg.to_dict()
+    post = ("calibrate_std",)  # post-training options: they do not change a stage's training
     net.backbone.train_last(cfg.model.train_last_blocks)
     params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
     pinned = net.std_head_state() if sc.freeze_std_head else None
@@ -306,7 +260,8 @@ def run_stage(
     if ckpt.is_file():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         if (
-            state.get("recipe") != recipe
+            {k: v for k, v in (state.get("recipe") or {}).items() if k not in post}
+            != {k: v for k, v in recipe.items() if k not in post}
             or state.get("init") != (str(init) if init else None)
             or state.get("data", train.fingerprint) != train.fingerprint  # relabelled pairs
         ):
@@ -434,6 +389,9 @@ def train_compact(cfg: TrainConfig, stages: Sequence[int] = (1, 2, 3)) -> Path:
     assert init is not None
     final = out / "model.safetensors"
     if dist.main:
-        final.write_bytes(init.read_bytes())
+        if cfg.calibrate_std and val is not None:  # OUT/std_calibration.json: fit, coverage
+            write_calibrated(init, final, val, cfg, out / "std_calibration.json")
+        else:
+            final.write_bytes(init.read_bytes())
     dist.barrier()
     return final
