@@ -80,6 +80,9 @@ def _mutate(change: Any) -> dict[str, Any]:
         (lambda items: items[0].update(template="{when}"), "template may only use {degree}"),
         (lambda items: items[0].update(colour="red"), "unknown field 'colour'"),
         (lambda items: items[0].update(id="Golden Hour"), "must be lower-case snake_case"),
+        (lambda items: items[0].update(expects={"glow": "up"}), "unknown kind 'glow'"),
+        (lambda items: items[0].update(expects={"warmth": "more"}), "must be 'up' or 'down'"),
+        (lambda items: items[0].update(expects=["warmth"]), "expects must be a mapping"),
     ],
 )
 def test_validator_rejects(change: Any, message: str) -> None:
@@ -112,3 +115,19 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
 def test_unknown_id_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="instruction 'gen:nope' is not in the library"):
         load_library().get("gen:nope")
+
+
+def test_expected_effects_are_read_and_plausible() -> None:
+    """``expects`` names measured kinds; counterparts with an effect on the same kind ask for
+    opposite directions (warm / cool grade), never the same one."""
+    lib = load_library()
+    assert lib.get("golden_hour").expects == (("warmth", 1),)
+    assert lib.get("washed_out").to_dict()["expects"] == {"saturation": "down"}
+    assert lib.get("remove_clutter").expects == ()
+    assert sum(bool(i.expects) for i in lib.instructions) >= 20
+    for item in lib.instructions:
+        if not item.counterpart:
+            continue
+        mine, theirs = dict(item.expects), dict(lib.get(item.counterpart).expects)
+        for kind in set(mine) & set(theirs):
+            assert mine[kind] == -theirs[kind], (item.id, kind)

@@ -179,6 +179,7 @@ def test_every_library_entry_gives_one_clean_sentence() -> None:
     for item in library.instructions:
         (a,) = asked([{"step": 0, "instruction_id": item.id, "instruction": item.text}])
         with_intent += a.intent is not None
+        assert a.intent is None or a.intent[:1].islower(), a.intent  # mid-sentence
         for s in asked_sentences(a):
             assert _sentences(s) == [s], s  # the checker sees it as one sentence
             assert not VERDICT.search(s), s  # never judges the result
@@ -189,5 +190,9 @@ def test_every_library_entry_gives_one_clean_sentence() -> None:
     assert intent_of("A rim of light was {degree} added around the subject.") == (
         "a rim of light to be added around the subject"
     )
+    assert intent_of("Distracting clutter was {degree} removed.") == (
+        "distracting clutter to be removed"
+    )
+    assert intent_of("HDR halos were {degree} added.") == "HDR halos to be added"
     assert intent_of("Something else entirely.") is None
     assert LEAKS.search("strength")  # the leak check still runs on the rest of the text

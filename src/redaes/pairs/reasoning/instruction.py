@@ -81,8 +81,8 @@ def intent_of(template: str) -> str | None:
         return None
     np_ = m.group("np")
     first = np_.split(" ", 1)[0]
-    if first in ("The", "A", "An"):
-        np_ = first.lower() + np_[len(first) :]
+    if not (len(first) > 1 and first[1].isupper()):  # "Distracting" -> "distracting", not "HDR"
+        np_ = np_[:1].lower() + np_[1:]
     return f"{np_} to be {m.group('vp')}"
 
 
