@@ -14,7 +14,7 @@ from redaes.cli import main
 from redaes.edits.generative.options import parse_mapping_flags, parse_option_flags
 from redaes.errors import ConfigError
 from redaes.pairs.reasoning import check_row
-from redaes.pairs.reasoning.instruction import CONTRARY, FLAT, FOLLOWED
+from redaes.pairs.reasoning.instruction import CONTRARY, FLAT, FOLLOWED, MIXED
 from redaes.pairs.storage import read_table
 from tests.edits.test_generative_support import (  # noqa: F401  (fixtures)
     gen_registry,
@@ -94,7 +94,8 @@ def test_flags_reach_the_plan_and_the_rows(
         (rec,) = row["generative"]
         text = row["reasoning"]
         assert f'"{rec["instruction"]}"' in text, text
-        assert any(m in text for m in (FOLLOWED, CONTRARY, FLAT)), text  # both expect warmth
+        # every side of both ops (golden hour / harsh midday, cool / warm grade) expects a kind
+        assert any(m in text for m in (FOLLOWED, CONTRARY, FLAT, MIXED)), text
         # the same text without its record is refused: the instruction is only backed by it
         assert any("do not hold" in b for b in check_row(dict(row, generative=[])))
     for row in rows:

@@ -22,6 +22,7 @@ from redaes.pairs.reasoning.instruction import (
     CONTRARY,
     FLAT,
     FOLLOWED,
+    MIXED,
     VERDICT,
     asked,
     asked_sentences,
@@ -60,7 +61,7 @@ def _text(
 
 
 def _effect(text: str) -> str:
-    (s,) = [s for s in _sentences(text) if s.startswith((FOLLOWED, CONTRARY, FLAT))]
+    (s,) = [s for s in _sentences(text) if s.startswith((FOLLOWED, CONTRARY, FLAT, MIXED))]
     return s
 
 
@@ -150,6 +151,31 @@ def test_effect_claims_must_agree_with_the_measurement(photo: Image.Image) -> No
     )
 
 
+def test_a_change_that_grain_explains_confirms_nothing(
+    photo: Image.Image, warmed: Image.Image
+) -> None:
+    """Added grain raises chroma by itself: a saturation rise on a grainy pair neither confirms
+    nor contradicts "make the colours rich and vivid"."""
+    vivid = {
+        "step": 0,
+        "instruction_id": "vivid_colours",
+        "instruction": "make the colours rich and vivid",
+    }
+    grainy = _edit(photo, "saturation=0.5", "gaussian_noise=0.8")
+    text = _text(photo, grainy, -1.0, [vivid])
+    effect = _effect(text)
+    assert effect.startswith(MIXED) and "saturation" in effect
+    assert check_reasoning(text, photo, grainy, -1.0, generative=[vivid]) == []
+    claimed = text.replace(effect, FOLLOWED + effect[len(MIXED) :])
+    bad = check_reasoning(claimed, photo, grainy, -1.0, generative=[vivid])
+    assert any("confirms nothing" in b for b in bad)
+    # on a clean pair the excuse is not available
+    clean = _text(photo, warmed, 0.8, [GOLDEN])
+    excuse = clean.replace(FOLLOWED, MIXED)
+    bad = check_reasoning(excuse, photo, warmed, 0.8, generative=[GOLDEN])
+    assert any("no other measured change" in b for b in bad)
+
+
 def test_no_visible_change_is_said_so(photo: Image.Image) -> None:
     same = _edit(photo, "exposure=0.01")
     text = _text(photo, same, 0.0, [GOLDEN])
@@ -164,7 +190,7 @@ def test_two_steps_name_both_instructions(photo: Image.Image, warmed: Image.Imag
     text = _text(photo, warmed, 0.3, recs)
     assert GOLDEN["instruction"] in text and COOL["instruction"] in text
     assert not [
-        s for s in _sentences(text) if s.startswith((FOLLOWED, CONTRARY, FLAT))
+        s for s in _sentences(text) if s.startswith((FOLLOWED, CONTRARY, FLAT, MIXED))
     ]  # opposite asks
     assert check_reasoning(text, photo, warmed, 0.3, generative=recs) == []
     assert any(

@@ -12,8 +12,10 @@ the pair, so the reasoning may state it, in two kinds of sentence:
 2. **whether the measurement followed it** (backed by the record *and* a measurement): for each
    kind the entry ``expects`` (``warmth: up``), one numeric sentence "In line with the
    instruction, ... rises from X to Y." only when the measured change is visible and goes that
-   way; otherwise "Contrary to the instruction, ..." (visible, the other way) or "The
-   instruction's expected change does not show: ..." (not visible).
+   way; otherwise "Contrary to the instruction, ..." (visible, the other way), "The
+   instruction's expected change does not show: ..." (not visible) or "Other changes move this
+   measure too, so it cannot confirm the instruction: ..." (visible, but added grain or a blur
+   moves that measure by itself, see :func:`confounded`).
 
 Neither ever uses the entry's aesthetic ``direction``: the verdict comes from the judged delta
 only (:func:`~redaes.pairs.reasoning.conclusion`). The claim checker
@@ -30,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from redaes.pairs.reasoning.claims import CONFOUNDED, detail_fell
 from redaes.pairs.reasoning.observe import KINDS, Observation
 
 ASKED_FRAMES = (
@@ -47,8 +50,9 @@ ASKED = re.compile(
 FOLLOWED = "In line with the instruction, "
 CONTRARY = "Contrary to the instruction, "
 FLAT = "The instruction's expected change does not show: "
+MIXED = "Other changes move this measure too, so it cannot confirm the instruction: "
 EFFECT = re.compile(
-    "^(" + "|".join(re.escape(m.strip(" ,:")) for m in (FOLLOWED, CONTRARY, FLAT)) + ")"
+    "^(" + "|".join(re.escape(m.strip(" ,:")) for m in (FOLLOWED, CONTRARY, FLAT, MIXED)) + ")"
 )
 MENTION = re.compile(r"\binstruct\w*|\basked\b|\basks\b|\bimage model\b|\bprompt\w*", re.I)
 """Any sentence mentioning an instruction must be one of the forms above."""
@@ -138,6 +142,22 @@ def effect_state(kind: str, src: Observation, ed: Observation) -> tuple[float, f
     return a, b, sign, k.visible(round(a, k.decimals), round(b, k.decimals))
 
 
+def confounded(kind: str, src: Observation, ed: Observation) -> bool:
+    """Another visible change moves ``kind`` by itself (as in :func:`~redaes.pairs.reasoning.
+    claims.claims`): added grain moves chroma, clipping, flatness and the Laplacian; a blur
+    lifts the dark channel. Such a change neither confirms nor contradicts an instruction."""
+    noise = KINDS["noise"]
+    nn = noise.pair(src, ed)
+    grainy = nn is not None and nn[1] > nn[0] and noise.visible(*nn)
+    n0, n1 = noise.read(src), noise.read(ed)
+    noise_rose = n0 is not None and n1 is not None and n1 - n0 >= 0.5
+    if kind in CONFOUNDED and grainy:
+        return True
+    if kind == "detail" and (grainy or noise_rose):
+        return True
+    return kind == "haze" and detail_fell(src, ed)
+
+
 def effect_sentence(
     kind: str, want: int, src: Observation, ed: Observation, rng: random.Random
 ) -> str | None:
@@ -154,6 +174,8 @@ def effect_sentence(
     verb = rng.choice(UP_VERBS if sign > 0 else DOWN_VERBS) if sign else ""
     if visible:
         mark = FOLLOWED if sign == want else CONTRARY
+        if confounded(kind, src, ed):
+            mark = MIXED
         return f"{mark}{noun} {verb} from {fa} to {fb}."
     if not verb or round(a, k.decimals) == round(b, k.decimals):
         return f"{FLAT}{noun} does not move ({fa} to {fb})."
@@ -199,12 +221,19 @@ def check_effect(
         _, _, sign, visible = effect_state(kind, src, ed)
     except ValueError:
         return [f"{kind}: not measurable on this pair: {sentence}"]
+    mixed = visible and confounded(kind, src, ed)
     if sentence.startswith(FOLLOWED):
         if not visible or sign not in ways:
             return [f"{kind} did not move the way the instruction asks: {sentence}"]
     elif sentence.startswith(CONTRARY):
         if not visible or sign in ways or -sign not in ways:
             return [f"{kind} did not move against the instruction: {sentence}"]
+    elif sentence.startswith(MIXED):
+        if not mixed:
+            return [f"no other measured change moves {kind}: {sentence}"]
+        return []
     elif visible:
         return [f"{kind} changed visibly, the text says it does not show: {sentence}"]
+    if mixed:
+        return [f"{kind} is moved by another measured change, it confirms nothing: {sentence}"]
     return []
