@@ -12,7 +12,9 @@ Measures:
 - **intent**: the look the photographer most likely meant, from the tone and hue distribution:
   ``"sunset_warm"`` (warm oranges/reds dominate), ``"blue_hour_cool"`` (dim and blue),
   ``"high_key"`` (bright, mostly light tones, soft contrast), ``"low_key"`` (mostly dark with
-  real highlights, i.e. not just underexposed) or ``"neutral"``; ``intent_strength`` is 0-1.
+  highlights near white, i.e. not just underexposed or darkened) or ``"neutral"``;
+  ``intent_strength`` is 0-1. ``tone_intent`` / ``tone_strength`` are the stronger of the two
+  tone looks on their own (a warm-lit interior can be a sunset look *and* a low key).
 - **horizon_deg / verticals_deg**: the signed tilt of the dominant near-horizontal (within 12
   degrees) and near-vertical straight lines (Canny edges + probabilistic Hough), as the
   length-weighted median angle. Positive = rotated counter-clockwise as displayed (a horizon
@@ -45,7 +47,10 @@ import torch
 from redaes.imageio import ImageInput, as_pil
 
 INTENTS = ("sunset_warm", "blue_hour_cool", "high_key", "low_key", "neutral")
-SCENE_VERSION = "1"
+SCENE_VERSION = "2"
+TONE_INTENTS = ("high_key", "low_key")
+"""Intents read from the tones; they set the exposure target independently of a colour intent
+(a warm-lit interior can also be a deliberate low key)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,8 @@ class SceneInfo:
     saliency_centroid: tuple[float, float]
     neutral_fraction: float
     neutral_ab: tuple[float, float] | None
+    tone_intent: str = "neutral"
+    tone_strength: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (tuples become lists)."""
@@ -91,8 +98,8 @@ def _rgb_array(image: ImageInput | torch.Tensor, max_side: int) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _intent(rgb: np.ndarray, lab: np.ndarray) -> tuple[str, float]:
-    """The most likely intended look and its strength 0-1."""
+def _intent(rgb: np.ndarray, lab: np.ndarray) -> dict[str, float]:
+    """Strength 0-1 of each intended look (:data:`INTENTS` but ``neutral``)."""
     luma = (0.2126 * rgb[..., 0] + 0.7152 * rgb[..., 1] + 0.0722 * rgb[..., 2]) / 255.0
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)  # hue 0-255 for 0-360 degrees
     hue = hsv[..., 0].astype(np.float32) * (360.0 / 256.0)
@@ -110,15 +117,19 @@ def _intent(rgb: np.ndarray, lab: np.ndarray) -> tuple[str, float]:
         # bright, mostly light tones and soft contrast
         "high_key": min(1.0, max(0.0, (mean - 0.62) / 0.2))
         * float((luma > 0.5).mean() > 0.75 and std < 0.22),
-        # mostly dark, but with real highlights (an underexposed frame has none)
-        "low_key": min(1.0, max(0.0, (0.32 - mean) / 0.2))
-        * float((luma < 0.25).mean() > 0.55 and float(np.percentile(luma, 99.5)) > 0.55),
+        # mostly dark, but with highlights near white (a darkened or underexposed frame has
+        # none): a moody interior or a lit subject on a dark ground
+        "low_key": min(1.0, max(0.0, (0.40 - mean) / 0.15))
+        * min(1.0, max(0.0, (float(np.percentile(luma, 99.5)) - 0.65) / 0.2))
+        * float((luma < 0.25).mean() > 0.45),
     }
-    name = max(scores, key=lambda k: scores[k])
-    strength = scores[name]
-    if strength <= 0.0:
-        return "neutral", 0.0
-    return name, round(float(strength), 4)
+    return {k: round(float(v), 4) for k, v in scores.items()}
+
+
+def _strongest(scores: dict[str, float], names: tuple[str, ...]) -> tuple[str, float]:
+    """The strongest of ``names`` in ``scores`` (``("neutral", 0.0)`` if none is above 0)."""
+    name = max(names, key=lambda k: scores[k])
+    return (name, scores[name]) if scores[name] > 0.0 else ("neutral", 0.0)
 
 
 MAX_TILT = 12.0
@@ -303,7 +314,9 @@ def analyse(
     rgb = _rgb_array(image, max_side)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    intent, strength = _intent(rgb, lab)
+    scores = _intent(rgb, lab)
+    intent, strength = _strongest(scores, tuple(scores))
+    tone, tone_strength = _strongest(scores, TONE_INTENTS)
     horizon, verticals = _line_tilts(gray)
     box, centroid = _saliency(lab)
     neutral_fraction, neutral_ab = _neutrals(lab)
@@ -317,4 +330,6 @@ def analyse(
         saliency_centroid=centroid,
         neutral_fraction=neutral_fraction,
         neutral_ab=neutral_ab,
+        tone_intent=tone,
+        tone_strength=tone_strength,
     )

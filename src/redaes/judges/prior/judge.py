@@ -9,6 +9,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import cv2
+import numpy as np
 import yaml
 from PIL import Image
 
@@ -26,6 +28,18 @@ IMAGE_WEIGHT_WITH_RECORD = 0.35
 UNDO_SCALE: dict[str, float] = {"haze": 50.0 / 90.0}
 """Correction strength that undoes one unit of base strength (haze: +1 adds a 50 % veil, -1
 removes 90 %); 1 for the other ops."""
+DAMAGE_CLEAR_DE = 4.0
+"""Mean CIE76 colour difference over the frame at which a degradation of strength
+:data:`TYPICAL_DAMAGE` is plainly visible. A restoration pays ``K`` per unit of strength times
+the visibility ``v = min(1, (dE / |s|) / (DAMAGE_CLEAR_DE / TYPICAL_DAMAGE))``, ``dE`` the mean
+difference the correction ``s`` makes on this photo (removing the colour of an almost grey photo
+undoes little anyone can see)."""
+TYPICAL_DAMAGE = 0.6
+"""The recorded strength the visibility is normalised at (the middle of the restoration ranges)."""
+VISIBILITY_SIDE = 256
+"""Long side (px) of the copy the damage's visible size is measured on."""
+GEOMETRY_OPS = frozenset({"rotate"})
+"""Recorded ops whose visibility is not a colour difference (a tilt is judged by its lines)."""
 WEIGHTS_FILE = "prior_weights.yaml"
 HALF_SIDE = 256
 """Long side (px) of the tone/colour copy of each image half (artefacts stay native)."""
@@ -43,7 +57,7 @@ def load_weights() -> dict[str, Any]:
 
 def prior_version() -> str:
     """``"<rules>+<weights>"``: the rule set's version and the weights file's version."""
-    return f"2.1+{load_weights().get('version', 'unknown')}"
+    return f"2.2+{load_weights().get('version', 'unknown')}"
 
 
 def recorded_base(ctx: PairContext) -> dict[str, float]:
@@ -54,11 +68,39 @@ def recorded_base(ctx: PairContext) -> dict[str, float]:
     return base
 
 
-def restoration_terms(ctx: PairContext, k: dict[str, float]) -> list[Term]:
+def _lab(img: Image.Image) -> np.ndarray:
+    arr = np.asarray(img.convert("RGB"), dtype=np.float32) / np.float32(255.0)
+    return cv2.cvtColor(arr, cv2.COLOR_RGB2Lab)
+
+
+def damage_visibility(source: Image.Image, edited: Image.Image, op: str, moved: float) -> float:
+    """How visible the recorded ``op`` is on this photo, 0-1, symmetric in the pair.
+
+    The mean CIE76 difference between source and edit on :data:`VISIBILITY_SIDE` px copies, per
+    unit of the correction ``moved`` (the chain's summed strength of ``op``), against what is
+    plainly visible (:data:`DAMAGE_CLEAR_DE` at :data:`TYPICAL_DAMAGE`), at most 1. It is the
+    same for the pair and its reverse, so the verdict stays antisymmetric; the members of a
+    chain share it up to the op's nonlinearity. Geometry ops (:data:`GEOMETRY_OPS`), a zero
+    correction and images of different sizes count as fully visible; other ops in the chain
+    add to the difference."""
+    if op in GEOMETRY_OPS or abs(moved) < 1e-6 or source.size != edited.size:
+        return 1.0
+    a, b = source.copy(), edited.copy()
+    for im in (a, b):
+        im.thumbnail((VISIBILITY_SIDE, VISIBILITY_SIDE), Image.Resampling.BOX)
+    de = float(np.linalg.norm(_lab(a) - _lab(b), axis=-1).mean())
+    return min(1.0, (de / abs(moved)) / (DAMAGE_CLEAR_DE / TYPICAL_DAMAGE))
+
+
+def restoration_terms(
+    ctx: PairContext, k: dict[str, float], visibility: dict[str, float] | None = None
+) -> list[Term]:
     """Strength-space distance to the original for every recorded op the chain touches.
 
     With base ``b`` and correction ``s`` the net degradation is ``n = b + s / undo_scale``;
-    the term is ``K (|b| - |n|)``: positive exactly when the edit moves toward the
+    the term is ``K v (|b| - |n|)`` with ``v`` the damage's visibility on this source
+    (``visibility[op]``, :func:`damage_visibility`; 1 when not given), fixed for every member
+    of a chain: positive exactly when the edit moves toward the
     original, largest at the full undo ``n = 0`` (a cusp: pixel terms with a smaller slope cannot
     move the peak), and antisymmetric when the pair is reversed
     (source at ``n``, edit ``-s``)."""
@@ -73,7 +115,7 @@ def restoration_terms(ctx: PairContext, k: dict[str, float]) -> list[Term]:
     for op, s in sorted(moved.items()):
         b = base[op]
         n = b + s / UNDO_SCALE.get(op, 1.0)
-        kk = float(k.get(op, k.get("default", 1.5)))
+        kk = float(k.get(op, k.get("default", 1.5))) * (visibility or {}).get(op, 1.0)
         c = kk * (abs(b) ** RESTORE_EXPONENT - abs(n) ** RESTORE_EXPONENT)
         out.append(Term("restoration", b, n, TERM_UNITS["restoration"], c))
     return out
@@ -183,7 +225,15 @@ class PriorJudge(Judge):
         st_s, sc_s, half_s = self._source_side(src, big)
         st_e, sc_e = measure(out, big), analyse(out)
         image_terms = self.terms(st_s, st_e, sc_s, sc_e)
-        restore = restoration_terms(ctx, self.restore_k)
+        moved: dict[str, float] = {}
+        for step in ctx.edits.steps:
+            moved[step.op] = moved.get(step.op, 0.0) + float(step.strength)
+        visibility = {
+            op: damage_visibility(src, out, op, moved[op])
+            for op in recorded_base(ctx)
+            if op in moved
+        }
+        restore = restoration_terms(ctx, self.restore_k, visibility)
         delta = verdict(image_terms, restore)
         estimates: dict[str, float] = {}
         if self.perturb:
@@ -214,6 +264,8 @@ class PriorJudge(Judge):
             "edited_stats": st_e.to_dict(),
             "restoration": bool(restore),
         }
+        if restore:
+            extra["restoration_visibility"] = visibility
         return JudgeResult(
             judge=self.name,
             delta=delta,

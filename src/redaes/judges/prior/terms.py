@@ -65,6 +65,17 @@ grain do not count."""
 MAX_TILT_CHANGE = 10.5
 """Tilts further apart than the largest rotation are a line detector's disagreement, not an
 edit: the tilt term is left out."""
+IMPULSE_SEEN = 0.0015
+"""Impulse share at which salt-and-pepper specks are plainly seen: the cost saturates beyond it
+(KADID people mark the first specks hardest; the noise term carries the rest)."""
+BLOCK_SEEN = 1e-4
+"""Pasted-block share of a single visible block's corner: the cost grows with the log of the
+share above it (one pasted 32 px block already reads as broken, more add little)."""
+PIXEL_SEEN = 0.01
+"""Blocky-flat share at which pixelation shows: log cost above it (people mark the first,
+barely coarser level well below a strong one, but far from zero)."""
+GAMUT_COST = 2.0
+"""Saturation potential lost per unit share of strongly coloured pixels pinned at 0 or 255."""
 INTENT_CAST = {"sunset_warm": (5.0, 14.0), "blue_hour_cool": (0.0, -12.0)}
 """Cast (a*, b*) that a scene intent makes intended: the free box stretches from neutral to it."""
 
@@ -89,24 +100,34 @@ class Term:
         }
 
 
-TONE_INTENTS = frozenset({"high_key", "low_key"})
-"""Intents read from the tones: an edit that darkens a white interior does not make it any less
-a white interior, so the pair takes the stronger of the two images' votes."""
+COLOUR_INTENTS = frozenset({"sunset_warm", "blue_hour_cool"})
+"""Intents read from the colours; they set the free cast range (:data:`INTENT_CAST`)."""
 
 
 def shared_intent(a: SceneInfo | None, b: SceneInfo | None) -> tuple[str, float]:
-    """The pair's scene intent, symmetric in the two images. Colour intents (a warm sunset, a
-    cool blue hour) get the mean of both images' ``intent_strength`` votes, so a white-balance
-    shift alone cannot make its own look intended; tone intents (:data:`TONE_INTENTS`) get the
-    larger vote. The largest wins (``("neutral", 0)`` if none)."""
+    """The pair's colour intent (a warm sunset, a cool blue hour), symmetric in the two images:
+    each image votes half its ``intent_strength``, so a white-balance shift alone cannot make
+    its own look intended. The largest wins (``("neutral", 0)`` if none)."""
     votes: dict[str, float] = {}
     for s in (a, b):
-        if s is not None and s.intent != "neutral":
-            v = float(s.intent_strength)
-            if s.intent in TONE_INTENTS:
-                votes[s.intent] = max(votes.get(s.intent, 0.0), v)
-            else:
-                votes[s.intent] = votes.get(s.intent, 0.0) + 0.5 * v
+        if s is not None and s.intent in COLOUR_INTENTS:
+            votes[s.intent] = votes.get(s.intent, 0.0) + 0.5 * float(s.intent_strength)
+    if not votes:
+        return "neutral", 0.0
+    name = max(sorted(votes), key=lambda k: votes[k])
+    return name, min(1.0, votes[name])
+
+
+def shared_tone(a: SceneInfo | None, b: SceneInfo | None) -> tuple[str, float]:
+    """The pair's tone intent (:attr:`SceneInfo.tone_intent`), symmetric in the two images: the
+    larger of the two votes (darkening a white interior does not make it any less a white
+    interior; brightening a deliberately dark room does not make it any less meant dark). A
+    darkened or underexposed frame cannot vote itself into a low key: the vote needs highlights
+    near white (:mod:`redaes.scene`). ``("neutral", 0)`` if neither votes."""
+    votes: dict[str, float] = {}
+    for s in (a, b):
+        if s is not None and s.tone_intent != "neutral":
+            votes[s.tone_intent] = max(votes.get(s.tone_intent, 0.0), float(s.tone_strength))
     if not votes:
         return "neutral", 0.0
     name = max(sorted(votes), key=lambda k: votes[k])
@@ -117,13 +138,25 @@ def _dist(x: float, lo: float, hi: float) -> float:
     return lo - x if x < lo else (x - hi if x > hi else 0.0)
 
 
+def _ev(luma: float, target: float) -> float:
+    return math.log2((luma + 0.03) / (target + 0.03))
+
+
 def u_exposure(st: ImageStats, intent: str, strength: float) -> float:
     """Minus the EV distance of the mean luma from the (intent-aware) target, beyond a slack.
 
-    In high key the slack below the target shrinks toward :data:`HIGH_KEY_SLACK` with the
-    intent strength: darkening a white interior turns its whites grey, which is not a fix."""
+    A low key widens the free range from the neutral target down to the low-key one (scaled by
+    the intent strength), as an intended cast does: any darkness in it is the photographer's
+    call, so lifting a moody room toward the neutral mean earns nothing. In high key the target
+    moves up and the slack below it shrinks toward :data:`HIGH_KEY_SLACK` with the strength:
+    darkening a white interior turns its whites grey, which is not a fix."""
+    if intent == "low_key":
+        low = TARGET_LUMA + strength * (INTENT_LUMA["low_key"] - TARGET_LUMA)
+        below = _ev(st.luminance, low)
+        ev = below if below < 0 else max(0.0, _ev(st.luminance, TARGET_LUMA))
+        return -max(0.0, abs(ev) - EXPOSURE_SLACK_EV)
     target = TARGET_LUMA + strength * (INTENT_LUMA.get(intent, TARGET_LUMA) - TARGET_LUMA)
-    ev = math.log2((st.luminance + 0.03) / (target + 0.03))
+    ev = _ev(st.luminance, target)
     slack = EXPOSURE_SLACK_EV
     if intent == "high_key" and ev < 0:
         slack -= strength * (EXPOSURE_SLACK_EV - HIGH_KEY_SLACK)
@@ -143,7 +176,7 @@ def u_saturation(st: ImageStats) -> float:
     and lose when pushed into clipping."""
     c = st.chroma_rel
     base = math.log1p(max(0.0, min(c, CHROMA_CAP) - CHROMA_FLOOR) / CHROMA_KNEE)
-    return base - 4.0 * st.gamut_clip - max(0.0, c - 60.0) / 20.0
+    return base - GAMUT_COST * st.gamut_clip - max(0.0, c - 60.0) / 20.0
 
 
 def _excess(x: float, intended: float, below: float, above: float) -> float:
@@ -163,6 +196,21 @@ def cast_excess(st: ImageStats, intent: str, strength: float) -> float:
     ea = _excess(st.cast_a, strength * ia, CAST_TOLERANCE, CAST_TOLERANCE)
     eb = _excess(st.cast_b, strength * ib, COOL_TOLERANCE, WARM_TOLERANCE)
     return math.hypot(ea, eb)
+
+
+def u_impulse(st: ImageStats) -> float:
+    """Minus the seen share of impulse specks, saturating at :data:`IMPULSE_SEEN`."""
+    return -(1.0 - math.exp(-st.impulse / IMPULSE_SEEN))
+
+
+def u_colour_block(st: ImageStats) -> float:
+    """Minus ``log1p(share / BLOCK_SEEN)`` of pasted uniform blocks (:data:`BLOCK_SEEN`)."""
+    return -math.log1p(st.colour_block / BLOCK_SEEN)
+
+
+def u_pixelation(st: ImageStats) -> float:
+    """Minus ``log1p(share / PIXEL_SEEN)`` of blocky flat areas (:data:`PIXEL_SEEN`)."""
+    return -math.log1p(st.flat / PIXEL_SEEN)
 
 
 def u_vignette(st: ImageStats) -> float:
@@ -220,7 +268,8 @@ def pair_terms(
     w: dict[str, float],
 ) -> list[Term]:
     """Every measured term of the pair ``source -> edited`` with its contribution (points)."""
-    intent, k = shared_intent(ss, se)
+    intent, k = shared_tone(ss, se)
+    colour, kc = shared_intent(ss, se)
     out: list[Term] = []
 
     def pot(name: str, before: float, after: float, ub: float, ua: float) -> None:
@@ -261,7 +310,7 @@ def pair_terms(
     )
     # the cast estimate is only as good as the neutral surfaces behind it (symmetric in the pair)
     rel = min(1.0, max(s.neutral_fraction, e.neutral_fraction) / NEUTRAL_RELIABLE)
-    cb, ca = rel * cast_excess(s, intent, k), rel * cast_excess(e, intent, k)
+    cb, ca = rel * cast_excess(s, colour, kc), rel * cast_excess(e, colour, kc)
     pot(
         "colour_cast",
         math.hypot(s.cast_a, s.cast_b),
@@ -296,9 +345,9 @@ def pair_terms(
         -max(0.0, s.blockiness - 0.1),
         -max(0.0, e.blockiness - 0.1),
     )
-    pot("pixelation", s.flat, e.flat, -s.flat, -e.flat)
-    pot("impulse", s.impulse, e.impulse, -s.impulse, -e.impulse)
-    pot("colour_block", s.colour_block, e.colour_block, -s.colour_block, -e.colour_block)
+    pot("pixelation", s.flat, e.flat, u_pixelation(s), u_pixelation(e))
+    pot("impulse", s.impulse, e.impulse, u_impulse(s), u_impulse(e))
+    pot("colour_block", s.colour_block, e.colour_block, u_colour_block(s), u_colour_block(e))
     pot("vignette", s.vignette, e.vignette, u_vignette(s), u_vignette(e))
     tilts = tilt_pair(ss, se)
     if tilts is not None and abs(tilts[0] - tilts[1]) <= MAX_TILT_CHANGE:
