@@ -69,6 +69,19 @@ def _val_metrics(run: Path) -> dict[str, Any]:
     return out
 
 
+def _std_line(info: dict[str, Any]) -> str:
+    cal = info.get("std_calibration")
+    if not cal:
+        return "Predicted std: not calibrated (`calibrate_std: false`)."
+    b, a = cal["before"], cal["after"]
+    return (
+        f"Predicted std scaled by {cal['std_scale']:.3f} (one factor, Gaussian NLL on the "
+        f"{cal['pairs']} validation pairs): validation coverage of the judged delta within "
+        f"1 / 2 delta_std {b['coverage_68']:.3f} / {b['coverage_95']:.3f} before, "
+        f"{a['coverage_68']:.3f} / {a['coverage_95']:.3f} after (nominal 0.683 / 0.954)."
+    )
+
+
 def _card(work: Path, info: dict[str, Any]) -> str:
     data_card = (work / "red" / "README.md").read_text(encoding="utf-8")
     val = info["validation"]
@@ -96,6 +109,8 @@ trained with relative supervision only (no absolute scores) by
 | stage | direction acc | delta SRCC | ranking reward |
 |---|---:|---:|---:|
 {rows}
+
+{_std_line(info)}
 
 Full measurements (test split, baselines, KADID, speed): `bench/results/compact.md`.
 Loss curves: `compact-default-stage{{1,2,3}}-loss.png`.
@@ -143,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_version()}",
         "validation": _val_metrics(work / "run"),
     }
+    cal = work / "run" / "std_calibration.json"
+    if cal.is_file():
+        info["std_calibration"] = json.loads(cal.read_text(encoding="utf-8"))
     (work / "build_weights.json").write_text(json.dumps(info, indent=2) + "\n")
     if args.install:
         WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
