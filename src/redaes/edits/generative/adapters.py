@@ -77,21 +77,19 @@ class StrengthMapping:
         """Build from ``{"steps": [10, 30], ...}``; unknown keys raise :class:`ConfigError`."""
         from redaes.edits.generative.options import MAPPING_KEYS, check_mapping, did_you_mean
 
-        out: dict[str, Any] = {}
         for key, value in data.items():
             if key not in MAPPING_KEYS:
-                raise ConfigError(
-                    f"strength mapping: unknown key {key!r}.{did_you_mean(str(key), MAPPING_KEYS)}"
-                    f" Known: {', '.join(MAPPING_KEYS)}"
-                )
+                hint = did_you_mean(str(key), MAPPING_KEYS)
+                known = ", ".join(MAPPING_KEYS)
+                raise ConfigError(f"strength mapping: unknown key {key!r}.{hint} Known: {known}")
             if not isinstance(value, (list, tuple)) or len(value) != 2:
                 raise ConfigError(f"strength mapping {key!r}: need [value at 0, value at 1]")
         check_mapping(data, "strength mapping")
-        for key, value in data.items():
-            out[key] = (
-                (int(value[0]), int(value[1])) if key == "steps" else tuple(map(float, value))
-            )
-        return cls(**out)
+        pairs: dict[str, Any] = {
+            k: (int(v[0]), int(v[1])) if k == "steps" else (float(v[0]), float(v[1]))
+            for k, v in data.items()
+        }
+        return cls(**pairs)
 
 
 @dataclass(frozen=True)
