@@ -66,9 +66,10 @@ original): for each recorded op the chain moves, with base ``b`` and net degrada
 ``n = b + s / undo_scale``, the term ``K v (|b| - |n|)`` (``K`` per op, ``restoration`` in
 the weights file; ``v`` = how visible the op is on this photo, 0-1: the mean Lab difference the
 correction makes per unit of strength against 4 dE at strength 0.6, symmetric in the pair,
-:func:`~redaes.judges.prior.judge.damage_visibility`) is added to 0.35 x the pixel terms, and the result keeps that term's sign with
-at least a quarter of its size: a correction toward the original never scores below zero, the
-verdict peaks at the full undo, and reversing the pair flips it exactly.
+:func:`~redaes.judges.prior.judge.damage_visibility`) is added to 0.35 x the pixel terms, and
+the result keeps that term's sign with at least a quarter of its size: a correction toward the
+original never scores below zero, the verdict peaks at the full undo, and reversing the pair
+flips it exactly.
 
 **Uncertainty** (:mod:`redaes.judges.prior.uncertainty`): ``delta_std`` is the disagreement of
 independent estimates (the rule on each image half; on restoration pairs also the pixels without
