@@ -117,6 +117,18 @@ def test_missing_diffusers_is_one_line(
         (["--generative-op", "golden_hour=-1"], "expected ID or ID=WEIGHT"),
         (["--generative-op", "gen:nope"], "not in the library"),
         (["--generative-share", "1.5"], "generative_share"),
+        (["--generative-mapping", "step=1,2"], "Did you mean 'steps'"),
+        (["--generative-mapping", "text_guidanse=2,4"], "Did you mean 'text_guidance'"),
+        (["--generative-mapping", "steps=1"], "expected CONTROL=LOW,HIGH"),
+        (["--generative-mapping", "steps=0,4"], "whole numbers >= 1"),
+        (["--generative-mapping", "denoise=0.2,1.5"], "must be in [0, 1]"),
+        (["--generative-option", "ofload=true"], "Did you mean 'offload'"),
+        (["--generative-option", "dtype=float61"], "Did you mean 'float16'"),
+        (["--generative-option", "adapter=pix2pix"], "Did you mean 'instruct-pix2pix'"),
+        (["--generative-option", "batch_size=0"], "whole number >= 1"),
+        (["--generative-option", "offload=maybe"], "must be true or false"),
+        (["--generative-option", "device"], "expected KEY=VALUE"),
+        (["--guard-side", "4"], "--guard-side must be >= 8"),
     ],
 )
 def test_flag_errors_are_one_line_before_writing(

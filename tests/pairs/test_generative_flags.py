@@ -104,37 +104,6 @@ def test_flags_reach_the_plan_and_the_rows(
 
 
 @pytest.mark.parametrize(
-    ("flags", "message"),
-    [
-        (["--generative-mapping", "step=1,2"], "Did you mean 'steps'"),
-        (["--generative-mapping", "text_guidanse=2,4"], "Did you mean 'text_guidance'"),
-        (["--generative-mapping", "steps=1"], "expected CONTROL=LOW,HIGH"),
-        (["--generative-mapping", "steps=0,4"], "whole numbers >= 1"),
-        (["--generative-mapping", "denoise=0.2,1.5"], "must be in [0, 1]"),
-        (["--generative-option", "ofload=true"], "Did you mean 'offload'"),
-        (["--generative-option", "dtype=float61"], "Did you mean 'float16'"),
-        (["--generative-option", "adapter=pix2pix"], "Did you mean 'instruct-pix2pix'"),
-        (["--generative-option", "batch_size=0"], "whole number >= 1"),
-        (["--generative-option", "offload=maybe"], "must be true or false"),
-        (["--generative-option", "device"], "expected KEY=VALUE"),
-        (["--guard-side", "4"], "--guard-side must be >= 8"),
-    ],
-)
-def test_bad_flag_values_are_one_line_before_writing(
-    photos: Path,
-    tmp_path: Path,
-    ip2p_folder: Path,  # noqa: F811
-    capsys: pytest.CaptureFixture[str],
-    flags: list[str],
-    message: str,
-) -> None:
-    out = tmp_path / "ds"
-    assert main(_argv(photos, out, "--generative", str(ip2p_folder), *flags)) == 2
-    assert message in _one_line_error(capsys)
-    assert not out.exists()
-
-
-@pytest.mark.parametrize(
     "flags",
     [
         ["--generative-mapping", "steps=1,2"],
