@@ -16,23 +16,26 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
-import torch
 from PIL import Image, ImageCms, ImageOps
 
 from redaes.errors import ConfigError, ImageLoadError
+
+if TYPE_CHECKING:  # torch loads on first use (`redaes score` on a cached ONNX model: never)
+    import torch
 
 DEFAULT_MAX_PIXELS = 100_000_000
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 
-ImageInput: TypeAlias = str | Path | Image.Image | np.ndarray | torch.Tensor
+ImageInput: TypeAlias = "str | Path | Image.Image | np.ndarray | torch.Tensor"
 """One image: a path, a PIL image, an HxWx3 uint8 array or a CHW tensor."""
 
 
@@ -159,7 +162,8 @@ def as_pil(image: ImageInput) -> Image.Image:
         return load_image(image)
     if isinstance(image, Image.Image):
         return normalize_mode(ImageOps.exif_transpose(image) or image)
-    if isinstance(image, torch.Tensor):
+    torch_mod = sys.modules.get("torch")  # without torch loaded, nothing can be a tensor
+    if torch_mod is not None and isinstance(image, torch_mod.Tensor):
         t = image.detach()
         if t.ndim == 4:
             if t.shape[0] != 1:
@@ -183,6 +187,8 @@ def as_pil(image: ImageInput) -> Image.Image:
 
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:
     """RGB PIL image -> ``float32`` tensor ``(3, H, W)`` in ``[0, 1]``."""
+    import torch
+
     arr = np.asarray(normalize_mode(img), dtype=np.uint8)
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div_(255.0)
 
@@ -191,6 +197,8 @@ def tensor_to_pil(t: torch.Tensor) -> Image.Image:
     """``(3, H, W)`` float tensor in ``[0, 1]`` -> RGB PIL image (rounded to 8 bits)."""
     if t.ndim != 3 or t.shape[0] != 3:
         raise ValueError(f"expected a (3, H, W) tensor, got shape {tuple(t.shape)}")
+    import torch
+
     arr = (t.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8)
     return Image.fromarray(arr.permute(1, 2, 0).cpu().numpy(), "RGB")
 
@@ -201,6 +209,8 @@ def to_batch(images: Sequence[ImageInput]) -> torch.Tensor:
     sizes = {tuple(t.shape) for t in tensors}
     if len(sizes) > 1:
         raise ValueError(f"images in a batch must share one size, got {sorted(sizes)}")
+    import torch
+
     return torch.stack(tensors)
 
 

@@ -138,12 +138,26 @@ def announce_weights(assessor: Any) -> None:
 
 
 def load_model(model: str | None, runtime: str | None = None) -> Any:
-    """``load_assessor(model)`` (``runtime`` for compact models only), announced once."""
-    from redaes.models import load_assessor
+    """``load_assessor(model)`` (``runtime`` for compact models only), announced once.
 
+    With a ``runtime`` (``score``) and a compact model whose ONNX export is already cached,
+    the model is a :class:`~redaes.models.runtime.CachedOnnxAssessor`: torch is not imported.
+    """
     text = str(model) if model is not None else None
     is_compact = text is None or text.endswith(".safetensors") or Path(text).is_file()
+    fast = None
     if runtime is not None and is_compact:
+        from redaes.models.assessor import default_weights_path
+        from redaes.models.runtime import CachedOnnxAssessor
+
+        weights = Path(text) if text is not None else default_weights_path()
+        if weights is not None:
+            fast = CachedOnnxAssessor.from_cache(weights, runtime)
+    from redaes.models import load_assessor
+
+    if fast is not None:
+        assessor: Any = fast
+    elif runtime is not None and is_compact:
         assessor = load_assessor(model, runtime=runtime)
     else:
         assessor = load_assessor(model)

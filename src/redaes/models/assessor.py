@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from redaes.assessors.base import Assessor, create_assessor
 from redaes.errors import ConfigError
 from redaes.imageio import ImageInput
-from redaes.models.backbones import file_sha256
 from redaes.models.calibrate import (
     Calibration,
     file_fingerprint,
@@ -26,9 +24,11 @@ from redaes.models.calibrate import (
     fit_quality,
     read_labels,
 )
-from redaes.models.net import CompactNet
 from redaes.models.scoring import compare
-from redaes.models.weights import load_weights
+from redaes.models.weights import file_sha256, load_weights
+
+if TYPE_CHECKING:  # torch loads with the net, so default_weights_path() does not import it
+    from redaes.models.net import CompactNet
 
 DEFAULT_WEIGHTS = "compact-default.safetensors"
 
@@ -112,6 +112,8 @@ class CompactAssessor(Assessor):
 
     def _predict(self, images: Sequence[ImageInput], clamp: bool) -> list[tuple[float, float]]:
         """``(score, std)`` per image from the engine; preprocessed one by one, batched."""
+        import torch
+
         out: list[tuple[float, float]] = []
         for start in range(0, len(images), self.batch_size):
             chunk = images[start : start + self.batch_size]

@@ -8,6 +8,10 @@ quantised with :func:`onnxruntime.quantization.quantize_dynamic`) or ``auto`` (`
 weights file's sha256 (or a digest of an in-memory net's tensors) plus the export settings;
 files are written to a temporary name and renamed, so a crash never leaves a half file.
 
+Once a weights file's export is cached, :class:`CachedOnnxAssessor` scores with it without
+importing torch (``redaes score``'s fast start): the config comes from the safetensors header,
+the input from :func:`preprocess_array` (the same numbers as :meth:`CompactNet.preprocess`).
+
 >>> from redaes.models.runtime import resolve_runtime
 >>> resolve_runtime("torch")
 'torch'
@@ -19,14 +23,21 @@ import hashlib
 import importlib.util
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+from PIL import Image
 
 from redaes.errors import ConfigError
-from redaes.models.net import CompactNet
+
+if TYPE_CHECKING:  # torch and the net load only to export or to run the torch engine
+    import torch
+
+    from redaes.imageio import ImageInput
+    from redaes.models.calibrate import Calibration
+    from redaes.models.net import CompactNet
 
 RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
 EXPORT_VERSION = 2  # bump when the exported graph changes (invalidates cached files)
@@ -84,20 +95,21 @@ def _atomic_save(write: Any, dest: Path) -> None:
         raise
 
 
-class _Wrapped(torch.nn.Module):
-    """The net's eval forward (unclamped score, std) as one exportable graph."""
-
-    def __init__(self, net: CompactNet) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        score, std = self.net(x)
-        return score, std
-
-
 def export_onnx(net: CompactNet, dest: Path) -> Path:
     """Export ``net`` (eval mode, dynamic batch) to ``dest`` atomically; returns ``dest``."""
+    import torch
+
+    class _Wrapped(torch.nn.Module):
+        """The net's eval forward (unclamped score, std) as one exportable graph."""
+
+        def __init__(self, net: CompactNet) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            score, std = self.net(x)
+            return score, std
+
     size = int(net.config.input_size)
     was = net.training
     net.eval()
@@ -134,14 +146,25 @@ def quantize_int8(src: Path, dest: Path) -> Path:
     return dest
 
 
+def onnx_cache_paths(key: str) -> tuple[Path, Path]:
+    """Where the fp32 and the int8 export for ``key`` are cached."""
+    fp32 = cache_dir() / "onnx" / f"{key}-v{EXPORT_VERSION}-op{OPSET}.onnx"
+    return fp32, fp32.with_name(fp32.stem + "-int8.onnx")
+
+
+def cached_onnx_path(key: str, runtime: str) -> Path | None:
+    """The already cached ``.onnx`` for ``key`` under an ONNX ``runtime``, else None."""
+    fp32, int8 = onnx_cache_paths(key)
+    path = int8 if runtime == "onnx-int8" else fp32
+    return path if path.is_file() else None
+
+
 def onnx_model_path(net: CompactNet, key: str, runtime: str) -> Path:
     """The cached ``.onnx`` for ``net`` under ``key`` (exported/quantised on first use)."""
-    base = cache_dir() / "onnx"
-    fp32 = base / f"{key}-v{EXPORT_VERSION}-op{OPSET}.onnx"
+    fp32, int8 = onnx_cache_paths(key)
     if not fp32.is_file():
         export_onnx(net, fp32)
     if runtime == "onnx-int8":
-        int8 = fp32.with_name(fp32.stem + "-int8.onnx")
         if not int8.is_file():
             quantize_int8(fp32, int8)
         return int8
@@ -178,7 +201,7 @@ class OnnxScorer:
     ) -> tuple[list[float], list[float]]:
         """Scores (clamped to [0, 10] unless ``clamp=False``) and stds for an (N, 3, S, S)
         batch in [0, 1]."""
-        x = batch.numpy() if isinstance(batch, torch.Tensor) else batch
+        x = batch if isinstance(batch, np.ndarray) else batch.numpy()
         score, std = self.session.run(None, {"image": np.ascontiguousarray(x, np.float32)})
         if clamp:
             score = np.clip(score, np.float32(0.0), np.float32(10.0))
@@ -191,3 +214,106 @@ def make_scorer(net: CompactNet, runtime: str, key: str | None = None) -> Any:
     if resolved == "torch":
         return net
     return OnnxScorer(onnx_model_path(net, key or net_digest(net), resolved))
+
+
+def preprocess_array(image: ImageInput, size: int) -> np.ndarray:
+    """One image -> ``float32`` (3, size, size) in [0, 1] without torch: the same numbers as
+    :meth:`CompactNet.preprocess` (Pillow bilinear resize, ``/ 255`` in float32)."""
+    from redaes.imageio import as_pil, normalize_mode
+
+    img = as_pil(image)
+    if img.size != (size, size):  # as redaes.models.net.resize_to_input
+        img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=None)
+    arr = np.asarray(normalize_mode(img), dtype=np.uint8).transpose(2, 0, 1)
+    return arr.astype(np.float32) / np.float32(255.0)
+
+
+class CachedOnnxAssessor:
+    """A weights file's cached ONNX export as an assessor that never imports torch.
+
+    It scores like :class:`~redaes.models.assessor.CompactAssessor` with the same runtime
+    (``score``, ``score_with_std``, ``score_details``; calibrated when the file has a
+    calibration); use :meth:`from_cache` to get one only when the export is cached.
+
+    Args:
+        weights: the ``.safetensors`` weights file.
+        onnx_path: its cached export (:func:`cached_onnx_path`).
+        batch_size: images per ONNX run (scores do not depend on it).
+    """
+
+    name = "compact"
+
+    def __init__(self, weights: str | Path, onnx_path: Path, batch_size: int = 16) -> None:
+        from redaes.models.calibrate import Calibration
+        from redaes.models.weights import read_config
+
+        self.weights_path: str | None = str(weights)
+        cfg = read_config(weights)
+        self.input_size = int(cfg.get("input_size", 224))
+        self.batch_size = max(1, int(batch_size))
+        cal = cfg.get("calibration")
+        where = f"{weights}: calibration"
+        self.calibration: Calibration | None = (
+            Calibration.from_dict(cal, where) if cal is not None else None
+        )
+        self.onnx_path = onnx_path
+        self._engine: OnnxScorer | None = None
+
+    @classmethod
+    def from_cache(
+        cls, weights: str | Path, runtime: str = "auto", batch_size: int = 16
+    ) -> CachedOnnxAssessor | None:
+        """The assessor when ``runtime`` resolves to ONNX and the export of ``weights`` is
+        cached, else None (the caller then loads the torch model, which exports it)."""
+        from redaes.models.weights import file_sha256
+
+        p = Path(weights)
+        if runtime not in RUNTIMES or not p.is_file() or resolve_runtime(runtime) == "torch":
+            return None
+        path = cached_onnx_path(file_sha256(p), resolve_runtime(runtime))
+        return cls(p, path, batch_size) if path is not None else None
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The weights file's digest (as :meth:`CompactAssessor.fingerprint`)."""
+        from redaes.models.weights import file_sha256
+
+        return {"weights_sha256": file_sha256(str(self.weights_path))}
+
+    def _predict(self, images: Sequence[ImageInput], clamp: bool) -> list[tuple[float, float]]:
+        if self._engine is None:
+            self._engine = OnnxScorer(self.onnx_path)
+        out: list[tuple[float, float]] = []
+        for start in range(0, len(images), self.batch_size):
+            chunk = images[start : start + self.batch_size]
+            batch = np.stack([preprocess_array(im, self.input_size) for im in chunk])
+            s, sd = self._engine.scores(batch, clamp=clamp)
+            out.extend(zip(s, sd, strict=True))
+        return out
+
+    def _calibrated(self, raw: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if self.calibration is None or not raw:
+            return raw
+        s, sd = np.array([r[0] for r in raw]), np.array([r[1] for r in raw])
+        mapped = self.calibration.apply(s), self.calibration.apply_std(s, sd)
+        return [(float(a), float(b)) for a, b in zip(*mapped, strict=True)]
+
+    def raw_score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
+        """Uncalibrated ``(score, std)`` on the 0-10 scale (clamped); batched == single."""
+        return self._predict(images, clamp=True)
+
+    def score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
+        """``(score, std)`` per image, in the calibrated scale when the model has one."""
+        return self._calibrated(self.raw_score_with_std(images))
+
+    def score_details(self, images: Sequence[ImageInput]) -> list[dict[str, float]]:
+        """``{"score", "std", "raw_score"}`` as :meth:`CompactAssessor.score_details`."""
+        unclamped = self._predict(images, clamp=False)
+        clamped = [(min(10.0, max(0.0, s)), sd) for s, sd in unclamped]
+        return [
+            {"score": s, "std": sd, "raw_score": raw}
+            for (s, sd), (raw, _) in zip(self._calibrated(clamped), unclamped, strict=True)
+        ]
+
+    def score(self, images: Sequence[ImageInput]) -> list[float]:
+        """Scores on 0-10 (calibrated when the model has a calibration)."""
+        return [s for s, _ in self.score_with_std(images)]

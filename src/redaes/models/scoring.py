@@ -12,7 +12,6 @@ from typing import Any
 
 from redaes.assessors.base import Assessor
 from redaes.imageio import ImageInput
-from redaes.models.net import pair_view
 
 
 def image_label(image: ImageInput) -> str:
@@ -47,6 +46,8 @@ def score_details(assessor: Assessor, images: Sequence[ImageInput]) -> list[dict
 def compare(assessor: Assessor, a: ImageInput, b: ImageInput) -> dict[str, Any]:
     """``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}`` under any
     assessor (std 0 when it has none)."""
+    from redaes.models.net import pair_view  # torch: `redaes score` never needs the pair view
+
     (sa, da), (sb, db) = scores_with_std(assessor, [a, b])
     return {
         "a": image_label(a),

@@ -8,15 +8,18 @@ training recipe, data fingerprint, versions) is the JSON string under the metada
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from redaes.errors import ConfigError
-from redaes.models.net import CompactNet, ModelConfig
+
+if TYPE_CHECKING:  # torch and the net load on first use: reading a config needs neither
+    import torch
+
+    from redaes.models.net import CompactNet
 
 META_KEY = "redaes_config"
 # the backbone's ImageNet classifier is not part of the assessor
@@ -51,7 +54,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise ConfigError(f"{p}: weights file not found")
     try:
-        with safe_open(str(p), framework="pt") as f:
+        with safe_open(str(p), framework="numpy") as f:  # the header only: no torch
             meta = f.metadata() or {}
     except Exception as exc:  # safetensors raises its own error types for corrupt headers
         raise ConfigError(f"{p}: not a readable safetensors weights file ({exc})") from None
@@ -69,6 +72,8 @@ def read_config(path: str | Path) -> dict[str, Any]:
 def load_weights(path: str | Path) -> CompactNet:
     """Rebuild the network stored in ``path`` (eval mode, no ImageNet weights read)."""
     from safetensors.torch import load_file
+
+    from redaes.models.net import CompactNet, ModelConfig
 
     p = Path(path)
     config = ModelConfig.from_dict(read_config(p), where=str(p))
@@ -95,12 +100,10 @@ def load_weights(path: str | Path) -> CompactNet:
 def describe_weights(path: str | Path) -> str:
     """``PATH (sha256 0123456789ab, redaes-compact v1, redaes 0.1.0, stage 3)``: which weights
     file is in use (the first 12 hex digits of its sha256, its format and training versions)."""
-    from redaes.models.backbones import file_sha256
-
     p = Path(path)
     cfg = read_config(p)
     parts = [
-        f"sha256 {file_sha256(str(p))[:12]}",
+        f"sha256 {file_sha256(p)[:12]}",
         f"{cfg.get('format', 'redaes-compact')} v{cfg.get('format_version', 1)}",
         f"redaes {cfg.get('redaes', '?')}",
     ]
@@ -110,6 +113,13 @@ def describe_weights(path: str | Path) -> str:
     if cfg.get("calibration"):
         parts.append("calibrated")
     return f"{p} ({', '.join(parts)})"
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 hex digest of a file (equal to :func:`redaes.models.backbones.file_sha256`,
+    without importing torch)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def is_main_process() -> bool:
