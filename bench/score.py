@@ -1,6 +1,7 @@
 """End-to-end scoring speed of 1920 px JPEG files on this CPU, against the bare decode limit.
 
     python bench/score.py --images /tmp/corpus [--files 200] [--model PATH] [--out bench/results]
+        [--baseline-src OLD/src]
 
 Makes ``--files`` 1920 px (long side) JPEG files (quality 90) from the photos of ``--images``
 (repeated as needed), then measures in one run:
@@ -9,7 +10,12 @@ Makes ``--files`` 1920 px (long side) JPEG files (quality 90) from the photos of
   decode (``redaes.imageio.load_image(draft=...)``), 2 decode threads as ``redaes score`` uses;
 * ``redaes score DIR``'s own code path (``score_cmds.score_files``: decode overlap, batches of
   32) for each runtime (torch, onnx, onnx-int8), images/s and the ratio to the draft limit;
-* one real ``redaes score DIR --json`` subprocess (start-up and model load included);
+* one real ``redaes score DIR --json`` subprocess (start-up and model load included; the
+  cached ONNX export means it never imports torch) and, as the baseline, the same command in a
+  process that imports torch first (the start-up before the torch-free path), and with
+  ``--baseline-src OLD/src`` the command of that older tree (``git archive REV src | tar -x -C
+  OLD``, then ``python -m compileall OLD``: without .pyc files its start-up would include
+  compiling); the start-up of each on one file;
 * the accuracy cost of each step against torch on full decodes of the same files: draft decode,
   ONNX fp32, ONNX int8 (mean / max absolute score difference).
 
@@ -67,12 +73,26 @@ def limit(files: list[Path], size: int, draft: bool) -> float:
     return len(files) / (time.perf_counter() - t0)
 
 
+CLI = [str(Path(sys.executable).with_name("redaes"))]
+# the same command with torch imported first: the start-up before `redaes score` avoided torch
+CLI_MAIN = "import sys; from redaes.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI_TORCH = [sys.executable, "-c", "import torch; " + CLI_MAIN]
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of one subprocess run (it must succeed)."""
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    return time.perf_counter() - t0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--images", type=Path, required=True, help="source photos")
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--model", type=Path, default=None, help="weights (default: shipped)")
     ap.add_argument("--out", type=Path, default=Path("bench/results"))
+    ap.add_argument("--baseline-src", type=Path, default=None, help="an older tree's src/")
     args = ap.parse_args(argv)
 
     import torch
@@ -110,11 +130,16 @@ def main(argv: list[str] | None = None) -> int:
         d = np.abs(np.asarray(vals) - np.asarray(ref))
         acc[name] = {"mean_abs": float(d.mean()), "max_abs": float(d.max())}
     res["accuracy_vs_torch_full_decode"] = acc
-    redaes = str(Path(sys.executable).with_name("redaes"))
-    t0 = time.perf_counter()
-    cli = [redaes, "score", str(work), "--json"] + (["--model", str(weights)] if args.model else [])
-    subprocess.run(cli, check=True, capture_output=True)
-    res["cli_subprocess"] = len(files) / (time.perf_counter() - t0)
+    model_args = ["--model", str(weights)] if args.model else []
+    runs = [("cli_subprocess", CLI, None), ("cli_subprocess_torch", CLI_TORCH, None)]
+    if args.baseline_src is not None:
+        res["baseline_src"] = str(args.baseline_src)
+        runs.append(("cli_subprocess_baseline", [*CLI_TORCH[:2], CLI_MAIN], args.baseline_src))
+    for key, prefix, src in runs:
+        env = {**os.environ, "PYTHONPATH": str(src.resolve())} if src is not None else None
+        res[key] = len(files) / timed([*prefix, "score", str(work), "--json", *model_args], env)
+        one = [*prefix, "score", str(files[0]), "--json", *model_args]
+        res[f"{key}_one_file_s"] = timed(one, env)
     res["machine"] = {
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
@@ -141,10 +166,23 @@ def main(argv: list[str] | None = None) -> int:
     for rt in ("torch", "onnx", "onnx-int8"):
         v = res[f"score_{rt}"]
         lines.append(f"| `redaes score` path, runtime {rt} | {v:.1f} | {v / lim:.2f} |")
-    v = res["cli_subprocess"]
-    lines.append(
-        f"| `redaes score DIR --json` subprocess (start-up included) | {v:.1f} | {v / lim:.2f} |"
-    )
+    for key, label in (
+        ("cli_subprocess", "`redaes score DIR --json` subprocess (start-up included)"),
+        ("cli_subprocess_torch", "same, torch imported first"),
+        ("cli_subprocess_baseline", f"same, baseline tree {res.get('baseline_src')}"),
+    ):
+        if key in res:
+            v = res[key]
+            lines.append(f"| {label} | {v:.1f} | {v / lim:.2f} |")
+    lines += [
+        "",
+        "| `redaes score ONE.jpg --json` (start-up + model load + 1 image) | seconds |",
+        "|---|---:|",
+        f"| torch-free (cached ONNX export) | {res['cli_subprocess_one_file_s']:.2f} |",
+        f"| torch imported first | {res['cli_subprocess_torch_one_file_s']:.2f} |",
+    ]
+    if "cli_subprocess_baseline_one_file_s" in res:
+        lines.append(f"| baseline tree | {res['cli_subprocess_baseline_one_file_s']:.2f} |")
     lines += [
         "",
         "| accuracy cost vs torch on full decodes | mean abs | max abs |",
