@@ -12,8 +12,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from redaes.assessors.base import Assessor, create_assessor
 from redaes.errors import ConfigError
 from redaes.imageio import ImageInput
@@ -24,7 +22,7 @@ from redaes.models.calibrate import (
     fit_quality,
     read_labels,
 )
-from redaes.models.scoring import compare
+from redaes.models.scoring import CalibratedScores, compare
 from redaes.models.weights import file_sha256, load_weights
 
 if TYPE_CHECKING:  # torch loads with the net, so default_weights_path() does not import it
@@ -39,7 +37,7 @@ def default_weights_path() -> Path | None:
     return path if path.is_file() else None
 
 
-class CompactAssessor(Assessor):
+class CompactAssessor(CalibratedScores, Assessor):
     """A trained :class:`CompactNet` as an assessor (0-10, higher is better, with a std).
 
     Args:
@@ -99,17 +97,6 @@ class CompactAssessor(Assessor):
             return {"weights_sha256": file_sha256(self.weights_path)}
         return {"in_memory": id(self.net)}
 
-    def score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
-        """``(score, std)`` per image, in the calibrated scale when the model has one."""
-        return self._calibrated(self.raw_score_with_std(images))
-
-    def _calibrated(self, raw: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        if self.calibration is None or not raw:
-            return raw
-        s, sd = np.array([r[0] for r in raw]), np.array([r[1] for r in raw])
-        mapped = self.calibration.apply(s), self.calibration.apply_std(s, sd)
-        return [(float(a), float(b)) for a, b in zip(*mapped, strict=True)]
-
     def _predict(self, images: Sequence[ImageInput], clamp: bool) -> list[tuple[float, float]]:
         """``(score, std)`` per image from the engine; preprocessed one by one, batched."""
         import torch
@@ -121,27 +108,6 @@ class CompactAssessor(Assessor):
             s, sd = self._scorer().scores(batch, clamp=clamp)
             out.extend(zip(s, sd, strict=True))
         return out
-
-    def raw_score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
-        """Uncalibrated ``(score, std)`` on the 0-10 scale (clamped); batched == single."""
-        return self._predict(images, clamp=True)
-
-    def score_details(self, images: Sequence[ImageInput]) -> list[dict[str, float]]:
-        """``{"score", "std", "raw_score"}`` per image in one forward pass.
-
-        ``score`` and ``std`` are those of :meth:`score_with_std` (0-10, calibrated when the
-        model has a calibration); ``raw_score`` is the network's anchored score before the
-        calibration and the clamp to [0, 10] (it can be below 0 or above 10).
-        """
-        unclamped = self._predict(images, clamp=False)
-        clamped = [(min(10.0, max(0.0, s)), sd) for s, sd in unclamped]
-        return [
-            {"score": s, "std": sd, "raw_score": raw}
-            for (s, sd), (raw, _) in zip(self._calibrated(clamped), unclamped, strict=True)
-        ]
-
-    def score(self, images: Sequence[ImageInput]) -> list[float]:
-        return [s for s, _ in self.score_with_std(images)]
 
     def compare(self, a: ImageInput, b: ImageInput) -> dict[str, Any]:
         """``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}``."""

@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from redaes.errors import ConfigError
+from redaes.models.scoring import CalibratedScores
 
 if TYPE_CHECKING:  # torch and the net load only to export or to run the torch engine
     import torch
@@ -228,7 +229,7 @@ def preprocess_array(image: ImageInput, size: int) -> np.ndarray:
     return arr.astype(np.float32) / np.float32(255.0)
 
 
-class CachedOnnxAssessor:
+class CachedOnnxAssessor(CalibratedScores):
     """A weights file's cached ONNX export as an assessor that never imports torch.
 
     It scores like :class:`~redaes.models.assessor.CompactAssessor` with the same runtime
@@ -289,31 +290,3 @@ class CachedOnnxAssessor:
             s, sd = self._engine.scores(batch, clamp=clamp)
             out.extend(zip(s, sd, strict=True))
         return out
-
-    def _calibrated(self, raw: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        if self.calibration is None or not raw:
-            return raw
-        s, sd = np.array([r[0] for r in raw]), np.array([r[1] for r in raw])
-        mapped = self.calibration.apply(s), self.calibration.apply_std(s, sd)
-        return [(float(a), float(b)) for a, b in zip(*mapped, strict=True)]
-
-    def raw_score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
-        """Uncalibrated ``(score, std)`` on the 0-10 scale (clamped); batched == single."""
-        return self._predict(images, clamp=True)
-
-    def score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
-        """``(score, std)`` per image, in the calibrated scale when the model has one."""
-        return self._calibrated(self.raw_score_with_std(images))
-
-    def score_details(self, images: Sequence[ImageInput]) -> list[dict[str, float]]:
-        """``{"score", "std", "raw_score"}`` as :meth:`CompactAssessor.score_details`."""
-        unclamped = self._predict(images, clamp=False)
-        clamped = [(min(10.0, max(0.0, s)), sd) for s, sd in unclamped]
-        return [
-            {"score": s, "std": sd, "raw_score": raw}
-            for (s, sd), (raw, _) in zip(self._calibrated(clamped), unclamped, strict=True)
-        ]
-
-    def score(self, images: Sequence[ImageInput]) -> list[float]:
-        """Scores on 0-10 (calibrated when the model has a calibration)."""
-        return [s for s, _ in self.score_with_std(images)]

@@ -43,6 +43,53 @@ def score_details(assessor: Assessor, images: Sequence[ImageInput]) -> list[dict
     return [{"score": s, "std": sd, "raw_score": s} for s, sd in scores_with_std(assessor, images)]
 
 
+class CalibratedScores:
+    """``score``, ``score_with_std``, ``raw_score_with_std`` and ``score_details`` of a compact
+    model from the subclass's ``_predict(images, clamp)`` (uncalibrated ``(score, std)`` per
+    image, anchored 0-10 scale) and its optional ``calibration`` (isotonic map of the weights
+    file): one definition for the torch/ONNX assessor and the torch-free cached-ONNX one."""
+
+    calibration: Any = None
+
+    def _predict(self, images: Sequence[ImageInput], clamp: bool) -> list[tuple[float, float]]:
+        raise NotImplementedError
+
+    def _calibrated(self, raw: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if self.calibration is None or not raw:
+            return raw
+        import numpy as np
+
+        s, sd = np.array([r[0] for r in raw]), np.array([r[1] for r in raw])
+        mapped = self.calibration.apply(s), self.calibration.apply_std(s, sd)
+        return [(float(a), float(b)) for a, b in zip(*mapped, strict=True)]
+
+    def raw_score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
+        """Uncalibrated ``(score, std)`` on the 0-10 scale (clamped); batched == single."""
+        return self._predict(images, clamp=True)
+
+    def score_with_std(self, images: Sequence[ImageInput]) -> list[tuple[float, float]]:
+        """``(score, std)`` per image, in the calibrated scale when the model has one."""
+        return self._calibrated(self.raw_score_with_std(images))
+
+    def score_details(self, images: Sequence[ImageInput]) -> list[dict[str, float]]:
+        """``{"score", "std", "raw_score"}`` per image in one forward pass.
+
+        ``score`` and ``std`` are those of :meth:`score_with_std` (0-10, calibrated when the
+        model has a calibration); ``raw_score`` is the network's anchored score before the
+        calibration and the clamp to [0, 10] (it can be below 0 or above 10).
+        """
+        unclamped = self._predict(images, clamp=False)
+        clamped = [(min(10.0, max(0.0, s)), sd) for s, sd in unclamped]
+        return [
+            {"score": s, "std": sd, "raw_score": raw}
+            for (s, sd), (raw, _) in zip(self._calibrated(clamped), unclamped, strict=True)
+        ]
+
+    def score(self, images: Sequence[ImageInput]) -> list[float]:
+        """Scores on 0-10 (calibrated when the model has a calibration)."""
+        return [s for s, _ in self.score_with_std(images)]
+
+
 def compare(assessor: Assessor, a: ImageInput, b: ImageInput) -> dict[str, Any]:
     """``{"a", "b", "score_a", "score_b", "delta", "delta_std", "p_b_better"}`` under any
     assessor (std 0 when it has none)."""
