@@ -68,6 +68,14 @@ def recorded_base(ctx: PairContext) -> dict[str, float]:
     return base
 
 
+def moved_strength(ctx: PairContext) -> dict[str, float]:
+    """Op -> summed strength of the pair's own edit chain (``ctx.edits``)."""
+    moved: dict[str, float] = {}
+    for step in ctx.edits.steps:
+        moved[step.op] = moved.get(step.op, 0.0) + float(step.strength)
+    return moved
+
+
 def _lab(img: Image.Image) -> np.ndarray:
     arr = np.asarray(img.convert("RGB"), dtype=np.float32) / np.float32(255.0)
     return cv2.cvtColor(arr, cv2.COLOR_RGB2Lab)
@@ -99,18 +107,15 @@ def restoration_terms(
 
     With base ``b`` and correction ``s`` the net degradation is ``n = b + s / undo_scale``;
     the term is ``K v (|b| - |n|)`` with ``v`` the damage's visibility on this source
-    (``visibility[op]``, :func:`damage_visibility`; 1 when not given), fixed for every member
-    of a chain: positive exactly when the edit moves toward the
+    (``visibility[op]``, :func:`damage_visibility`; 1 when not given; shared by the members of
+    a chain up to the op's nonlinearity): positive exactly when the edit moves toward the
     original, largest at the full undo ``n = 0`` (a cusp: pixel terms with a smaller slope cannot
     move the peak), and antisymmetric when the pair is reversed
     (source at ``n``, edit ``-s``)."""
     base = recorded_base(ctx)
     if not base:
         return []
-    moved: dict[str, float] = {}
-    for step in ctx.edits.steps:
-        if step.op in base:
-            moved[step.op] = moved.get(step.op, 0.0) + float(step.strength)
+    moved = {op: s for op, s in moved_strength(ctx).items() if op in base}
     out = []
     for op, s in sorted(moved.items()):
         b = base[op]
@@ -225,9 +230,7 @@ class PriorJudge(Judge):
         st_s, sc_s, half_s = self._source_side(src, big)
         st_e, sc_e = measure(out, big), analyse(out)
         image_terms = self.terms(st_s, st_e, sc_s, sc_e)
-        moved: dict[str, float] = {}
-        for step in ctx.edits.steps:
-            moved[step.op] = moved.get(step.op, 0.0) + float(step.strength)
+        moved = moved_strength(ctx)
         visibility = {
             op: damage_visibility(src, out, op, moved[op])
             for op in recorded_base(ctx)

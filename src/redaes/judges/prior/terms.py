@@ -104,6 +104,14 @@ COLOUR_INTENTS = frozenset({"sunset_warm", "blue_hour_cool"})
 """Intents read from the colours; they set the free cast range (:data:`INTENT_CAST`)."""
 
 
+def _winner(votes: dict[str, float]) -> tuple[str, float]:
+    """The intent with the largest vote (ties by name), capped at 1; neutral when none."""
+    if not votes:
+        return "neutral", 0.0
+    name = max(sorted(votes), key=lambda k: votes[k])
+    return name, min(1.0, votes[name])
+
+
 def shared_intent(a: SceneInfo | None, b: SceneInfo | None) -> tuple[str, float]:
     """The pair's colour intent (a warm sunset, a cool blue hour), symmetric in the two images:
     each image votes half its ``intent_strength``, so a white-balance shift alone cannot make
@@ -112,10 +120,7 @@ def shared_intent(a: SceneInfo | None, b: SceneInfo | None) -> tuple[str, float]
     for s in (a, b):
         if s is not None and s.intent in COLOUR_INTENTS:
             votes[s.intent] = votes.get(s.intent, 0.0) + 0.5 * float(s.intent_strength)
-    if not votes:
-        return "neutral", 0.0
-    name = max(sorted(votes), key=lambda k: votes[k])
-    return name, min(1.0, votes[name])
+    return _winner(votes)
 
 
 def shared_tone(a: SceneInfo | None, b: SceneInfo | None) -> tuple[str, float]:
@@ -128,10 +133,7 @@ def shared_tone(a: SceneInfo | None, b: SceneInfo | None) -> tuple[str, float]:
     for s in (a, b):
         if s is not None and s.tone_intent != "neutral":
             votes[s.tone_intent] = max(votes.get(s.tone_intent, 0.0), float(s.tone_strength))
-    if not votes:
-        return "neutral", 0.0
-    name = max(sorted(votes), key=lambda k: votes[k])
-    return name, min(1.0, votes[name])
+    return _winner(votes)
 
 
 def _dist(x: float, lo: float, hi: float) -> float:
